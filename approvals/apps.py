@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ApprovalsConfig(AppConfig):
+    """Governance: policies, review requests and the promotion gate (filled into models_app's hook)."""
+
+    name = "approvals"
+    verbose_name = "Approvals"
+    default_auto_field = "django.db.models.BigAutoField"

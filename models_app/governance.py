@@ -1,0 +1,99 @@
+"""The one hook through which governance reaches the registry.
+
+`models_app` defines the questions; the approvals app answers them by registering its own
+`Governance` from `ApprovalsConfig.ready()`. With nothing registered every question is answered
+"allowed", so the registry works and is tested on its own. Services ask; nothing else does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from .models import ModelVersion, RegisteredModel
+
+
+class PermissionLevel(models.IntegerChoices):
+    """Per-model permission levels, each including the ones below it."""
+
+    NONE = 0, "No access"
+    CAN_READ = 10, "Can read"
+    CAN_EDIT = 20, "Can edit"
+    CAN_MANAGE_STAGING_VERSIONS = 30, "Can manage Staging versions"
+    CAN_MANAGE_PRODUCTION_VERSIONS = 40, "Can manage Production versions"
+    CAN_MANAGE = 50, "Can manage"
+
+
+def level_for_stage_change(from_stage: str, to_stage: str) -> PermissionLevel:
+    """Moving a version into or out of Production needs the Production level; other moves the Staging one."""
+    if "Production" in (from_stage, to_stage):
+        return PermissionLevel.CAN_MANAGE_PRODUCTION_VERSIONS
+    return PermissionLevel.CAN_MANAGE_STAGING_VERSIONS
+
+
+@dataclass(frozen=True)
+class StageChange:
+    version: ModelVersion
+    from_stage: str
+    to_stage: str
+    actor: Any
+    entry_point: str
+    review_request_id: int | None = None
+    force_reason: str = ""
+
+
+@dataclass(frozen=True)
+class AliasChange:
+    registered_model: RegisteredModel
+    alias: str
+    version: ModelVersion | None  # None: the alias is deleted
+    actor: Any
+    entry_point: str
+    review_request_id: int | None = None
+    force_reason: str = ""
+
+
+class Governance:
+    """Default answers: everything allowed. Methods raise a RegistryError to refuse."""
+
+    def authorize(self, *, actor, registered_model: RegisteredModel | None, level: PermissionLevel) -> None:
+        """Refuse unless `actor` holds `level` on the model (None: creating a new model)."""
+
+    def readable_models_filter(self, actor) -> models.Q | None:
+        """A Q over RegisteredModel limiting reads to what `actor` may see; None means all."""
+        return None
+
+    def check_stage_change(self, change: StageChange) -> None:
+        """The promotion gate for stages; called before the change is applied."""
+
+    def check_alias_change(self, change: AliasChange) -> None:
+        """The promotion gate for aliases."""
+
+    def check_tag_write(self, *, actor, entry_point: str, key: str) -> None:
+        """Refuse writes of reserved tags by clients."""
+
+    def check_artifact_write(self, *, actor, path: str) -> None:
+        """Refuse writes under the artifacts of a version in a protected stage."""
+
+    def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
+        """Inside the creating transaction (e.g. grant the creator CAN_MANAGE)."""
+
+    def on_stage_changed(self, change: StageChange) -> None:
+        """Inside the transaction that applied the change (e.g. supersede stale requests)."""
+
+    def on_alias_changed(self, change: AliasChange) -> None:
+        """Inside the transaction that moved the alias."""
+
+
+_registered: Governance = Governance()
+
+
+def register_governance(governance: Governance) -> None:
+    global _registered
+    _registered = governance
+
+
+def current_governance() -> Governance:
+    return _registered

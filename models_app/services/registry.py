@@ -1,0 +1,284 @@
+"""Writes to registered models and model versions: creation, numbering, tags, deletion."""
+import re
+
+from django.db import IntegrityError, transaction
+
+from ..choices import AuditAction, ModelVersionStatus
+from ..exceptions import AlreadyExists, InvalidParameter, NotFound
+from ..governance import PermissionLevel, current_governance
+from ..models import LoggedModel, ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag, Run
+from ..models.base import now_ms
+from .artifacts import artifact_path_clean, artifact_uri_to_path, artifacts_content_hash
+from .audit import audit_record
+from .common import (
+    MAX_NAME_LENGTH,
+    registered_model_lock,
+    require_text,
+    upsert_key_values,
+    user_or_none,
+    username_of,
+    validate_key_value,
+)
+from .stages import alias_history_record
+
+_RUNS_URI = re.compile(r"^runs:/(?P<run_id>[0-9a-fA-F]{32})(?:/(?P<path>.*))?$")
+_LOGGED_MODEL_URI = re.compile(r"^models:/(?P<model_id>m-[0-9a-fA-F]{32})/?$")
+
+
+def _audit_model(action, *, registered_model, actor, entry_point, details=None, object_type="registered_model",
+                 object_id=None):
+    audit_record(
+        action=action,
+        actor=actor,
+        entry_point=entry_point,
+        object_type=object_type,
+        object_id=object_id or registered_model.name,
+        registered_model_name=registered_model.name,
+        details=details,
+    )
+
+
+def registered_model_create(
+    *, name: str, actor, entry_point: str, description: str = "", tags: list[tuple[str, str]] = ()
+) -> RegisteredModel:
+    name = require_text(name, "name", max_length=MAX_NAME_LENGTH)
+    clean_tags = [validate_key_value(key, value, what="tag") for key, value in tags]
+    governance = current_governance()
+    governance.authorize(actor=actor, registered_model=None, level=PermissionLevel.CAN_EDIT)
+    for key, _ in clean_tags:
+        governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+    try:
+        with transaction.atomic():
+            model = RegisteredModel.objects.create(
+                name=name, description=description or "", created_by=user_or_none(actor)
+            )
+            upsert_key_values(RegisteredModelTag, "registered_model", model, clean_tags)
+            governance.on_registered_model_created(registered_model=model, actor=actor)
+            _audit_model(AuditAction.REGISTERED_MODEL_CREATED, registered_model=model, actor=actor,
+                         entry_point=entry_point)
+    except IntegrityError:
+        raise AlreadyExists(f"Registered Model (name={name}) already exists.") from None
+    return model
+
+
+def registered_model_rename(*, registered_model: RegisteredModel, new_name: str, actor, entry_point: str):
+    new_name = require_text(new_name, "new_name", max_length=MAX_NAME_LENGTH)
+    current_governance().authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE)
+    old_name = registered_model.name
+    try:
+        with transaction.atomic():
+            model = registered_model_lock(old_name)
+            model.name = new_name
+            model.last_updated_timestamp = now_ms()
+            model.save(update_fields=["name", "last_updated_timestamp"])
+            _audit_model(AuditAction.REGISTERED_MODEL_RENAMED, registered_model=model, actor=actor,
+                         entry_point=entry_point, details={"old_name": old_name, "new_name": new_name})
+    except IntegrityError:
+        raise AlreadyExists(f"Registered Model (name={new_name}) already exists.") from None
+    return model
+
+
+def registered_model_update(*, registered_model: RegisteredModel, description: str, actor, entry_point: str):
+    current_governance().authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_EDIT)
+    with transaction.atomic():
+        model = registered_model_lock(registered_model.name)
+        model.description = description or ""
+        model.last_updated_timestamp = now_ms()
+        model.save(update_fields=["description", "last_updated_timestamp"])
+        _audit_model(AuditAction.REGISTERED_MODEL_DESCRIPTION_CHANGED, registered_model=model, actor=actor,
+                     entry_point=entry_point, details={"description": model.description})
+    return model
+
+
+def registered_model_delete(*, registered_model: RegisteredModel, actor, entry_point: str) -> None:
+    current_governance().authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE)
+    with transaction.atomic():
+        model = registered_model_lock(registered_model.name)
+        versions = list(model.versions.values_list("version", flat=True))
+        _audit_model(AuditAction.REGISTERED_MODEL_DELETED, registered_model=model, actor=actor,
+                     entry_point=entry_point, details={"versions": sorted(versions)})
+        model.delete()
+
+
+def registered_model_set_tag(*, registered_model: RegisteredModel, key: str, value: str, actor, entry_point: str):
+    key, value = validate_key_value(key, value, what="tag")
+    governance = current_governance()
+    governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_EDIT)
+    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+    with transaction.atomic():
+        upsert_key_values(RegisteredModelTag, "registered_model", registered_model, [(key, value)])
+        RegisteredModel.objects.filter(pk=registered_model.pk).update(last_updated_timestamp=now_ms())
+        _audit_model(AuditAction.REGISTERED_MODEL_TAG_SET, registered_model=registered_model, actor=actor,
+                     entry_point=entry_point, details={"key": key, "value": value})
+
+
+def registered_model_delete_tag(*, registered_model: RegisteredModel, key: str, actor, entry_point: str):
+    key = require_text(key, "key")
+    governance = current_governance()
+    governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_EDIT)
+    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+    with transaction.atomic():
+        deleted, _ = RegisteredModelTag.objects.filter(registered_model=registered_model, key=key).delete()
+        if not deleted:
+            raise NotFound(f"No tag with name: {key} in registered model with name {registered_model.name}")
+        _audit_model(AuditAction.REGISTERED_MODEL_TAG_DELETED, registered_model=registered_model, actor=actor,
+                     entry_point=entry_point, details={"key": key})
+
+
+def model_version_source_resolve(*, source: str, run_id: str | None, model_id: str | None):
+    """Find where a new version's files are and which run and logged model it comes from.
+
+    Returns (storage_location, run, logged_model). `models:/m-…` resolves to the logged model's
+    artifact location; `runs:/<run>/<path>` to the run's folder, or to the logged model of that
+    run named <path> (MLflow 3 keeps models outside run folders).
+    """
+    source = require_text(source, "source", max_length=1000)
+    logged_model = _logged_model_or_none(model_id)
+    run = _run_or_none(run_id)
+    location = source
+    if match := _LOGGED_MODEL_URI.match(source):
+        logged_model = _logged_model_or_none(match["model_id"])
+        location = logged_model.artifact_location
+    elif match := _RUNS_URI.match(source):
+        run = _run_or_none(match["run_id"], required=True)
+        sub_path = artifact_path_clean(match["path"] or "", allow_root=True)
+        if logged_model is None:
+            logged_model = run.logged_models.filter(name=sub_path).order_by("-creation_timestamp_ms").first()
+        location = logged_model.artifact_location if logged_model else f"{run.artifact_uri}/{sub_path}".rstrip("/")
+    elif artifact_uri_to_path(source) is None and run is None and logged_model is None:
+        raise InvalidParameter(
+            f"Invalid model version source: '{source}'. Use runs:/<run_id>/<path>, models:/<model_id> or an "
+            "mlflow-artifacts:/ URI, or pass the run_id of the run that produced it."
+        )
+    if run is None and logged_model is not None:
+        run = logged_model.source_run
+    return location, run, logged_model
+
+
+def _run_or_none(run_id, *, required=False):
+    if not run_id:
+        return None
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None and required:
+        raise NotFound(f"Run with id={run_id} not found")
+    return run
+
+
+def _logged_model_or_none(model_id):
+    if not model_id:
+        return None
+    logged_model = LoggedModel.objects.select_related("source_run").filter(pk=model_id).first()
+    if logged_model is None:
+        raise NotFound(f"Logged model with ID '{model_id}' not found.")
+    return logged_model
+
+
+def model_version_create(
+    *,
+    name: str,
+    source: str,
+    actor,
+    entry_point: str,
+    run_id: str | None = None,
+    model_id: str | None = None,
+    run_link: str = "",
+    description: str = "",
+    tags: list[tuple[str, str]] = (),
+) -> ModelVersion:
+    """Register a new version. The number comes from the model's counter under a row lock."""
+    name = require_text(name, "name")
+    clean_tags = [validate_key_value(key, value, what="tag") for key, value in tags]
+    location, run, logged_model = model_version_source_resolve(source=source, run_id=run_id, model_id=model_id)
+    # Hash outside the lock: reading files can take a while and must not hold up other registrations.
+    storage_path = artifact_uri_to_path(location)
+    content_hash = artifacts_content_hash(storage_path) if storage_path is not None else ""
+    governance = current_governance()
+    for key, _ in clean_tags:
+        governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+    with transaction.atomic():
+        model = registered_model_lock(name)
+        governance.authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_EDIT)
+        model.last_version_number += 1
+        model.last_updated_timestamp = now_ms()
+        model.save(update_fields=["last_version_number", "last_updated_timestamp"])
+        version = ModelVersion.objects.create(
+            registered_model=model,
+            version=model.last_version_number,
+            source=source,
+            storage_location=location,
+            run=run,
+            logged_model=logged_model,
+            run_link=run_link or "",
+            description=description or "",
+            status=ModelVersionStatus.READY,
+            user_id=username_of(actor),
+            created_by=user_or_none(actor),
+            content_hash=content_hash,
+            creation_timestamp=model.last_updated_timestamp,
+            last_updated_timestamp=model.last_updated_timestamp,
+        )
+        upsert_key_values(ModelVersionTag, "model_version", version, clean_tags)
+        _audit_model(AuditAction.MODEL_VERSION_CREATED, registered_model=model, actor=actor, entry_point=entry_point,
+                     object_type="model_version", object_id=f"{model.name}/{version.version}",
+                     details={"version": version.version, "source": source, "run_id": run.pk if run else None,
+                              "content_hash": content_hash})
+    return version
+
+
+def model_version_update(*, version: ModelVersion, description: str, actor, entry_point: str) -> ModelVersion:
+    model = version.registered_model
+    current_governance().authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_EDIT)
+    with transaction.atomic():
+        version.description = description or ""
+        version.last_updated_timestamp = now_ms()
+        version.save(update_fields=["description", "last_updated_timestamp"])
+        _audit_model(AuditAction.MODEL_VERSION_DESCRIPTION_CHANGED, registered_model=model, actor=actor,
+                     entry_point=entry_point, object_type="model_version", object_id=f"{model.name}/{version.version}",
+                     details={"description": version.description})
+    return version
+
+
+def model_version_delete(*, version: ModelVersion, actor, entry_point: str) -> None:
+    model = version.registered_model
+    current_governance().authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_MANAGE)
+    with transaction.atomic():
+        registered_model_lock(model.name)
+        for alias in version.aliases.all():
+            alias_history_record(registered_model=model, alias=alias.alias, from_version=version.version,
+                                 to_version=None, actor=actor, entry_point=entry_point,
+                                 reason=f"version {version.version} deleted")
+        _audit_model(AuditAction.MODEL_VERSION_DELETED, registered_model=model, actor=actor, entry_point=entry_point,
+                     object_type="model_version", object_id=f"{model.name}/{version.version}",
+                     details={"version": version.version, "stage": version.stage})
+        version.delete()
+        RegisteredModel.objects.filter(pk=model.pk).update(last_updated_timestamp=now_ms())
+
+
+def model_version_set_tag(*, version: ModelVersion, key: str, value: str, actor, entry_point: str) -> None:
+    key, value = validate_key_value(key, value, what="tag")
+    model = version.registered_model
+    governance = current_governance()
+    governance.authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_EDIT)
+    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+    with transaction.atomic():
+        upsert_key_values(ModelVersionTag, "model_version", version, [(key, value)])
+        _audit_model(AuditAction.MODEL_VERSION_TAG_SET, registered_model=model, actor=actor, entry_point=entry_point,
+                     object_type="model_version", object_id=f"{model.name}/{version.version}",
+                     details={"key": key, "value": value})
+
+
+def model_version_delete_tag(*, version: ModelVersion, key: str, actor, entry_point: str) -> None:
+    key = require_text(key, "key")
+    model = version.registered_model
+    governance = current_governance()
+    governance.authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_EDIT)
+    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+    with transaction.atomic():
+        deleted, _ = ModelVersionTag.objects.filter(model_version=version, key=key).delete()
+        if not deleted:
+            raise NotFound(f"No tag with name: {key} in model version {model.name} v{version.version}")
+        _audit_model(AuditAction.MODEL_VERSION_TAG_DELETED, registered_model=model, actor=actor,
+                     entry_point=entry_point, object_type="model_version",
+                     object_id=f"{model.name}/{version.version}", details={"key": key})
+
+

@@ -1,0 +1,36 @@
+"""Shared fixtures: fast hashing, an artifact folder per test, personas."""
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django must still allow ORM calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.ARTIFACTS_ROOT = tmp_path / "artifacts"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "artifacts"), "allow_overwrite": True},
+        },
+    }
+    settings.REGISTRY_SINGLE_OCCUPANCY_STAGES = True
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user("owner", "owner@example.com", "owner-pass")
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    return django_user_model.objects.create_user("reviewer", "reviewer@example.com", "reviewer-pass")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user("outsider", "outsider@example.com", "outsider-pass")
