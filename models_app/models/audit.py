@@ -15,7 +15,7 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=64, db_index=True)
     entry_point = models.CharField(max_length=32, blank=True)
     object_type = models.CharField(max_length=64)
-    object_id = models.CharField(max_length=256)
+    object_id = models.CharField(max_length=600)
     # Denormalised so the audit log filters by model without joins, and survives the model's deletion.
     registered_model_name = models.CharField(max_length=256, blank=True, db_index=True)
     details = models.JSONField(default=dict, blank=True)

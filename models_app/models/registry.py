@@ -75,7 +75,7 @@ class ModelVersion(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(holds_exclusive_stage=False)
-                | models.Q(stage__in=[stage.value for stage in SINGLE_OCCUPANCY_STAGES]),
+                | models.Q(stage__in=sorted(stage.value for stage in SINGLE_OCCUPANCY_STAGES)),
                 name="model_version_exclusive_only_in_active_stage",
             ),
         ]

@@ -46,13 +46,13 @@ def metric_history(*, run: Run, key: str) -> QuerySet[Metric]:
     return Metric.objects.filter(run=run, key=key).order_by("step", "timestamp", "id")
 
 
+def logged_model_with_details(queryset: QuerySet[LoggedModel]) -> QuerySet[LoggedModel]:
+    """Prefetch what the MLflow representation of a logged model reads: tags, params, metrics."""
+    return queryset.select_related("experiment", "source_run").prefetch_related("tags", "params", "metrics")
+
+
 def logged_model_get(*, model_id: str) -> LoggedModel:
-    model = (
-        LoggedModel.objects.select_related("experiment", "source_run")
-        .prefetch_related("tags", "params", "metrics")
-        .filter(pk=model_id)
-        .first()
-    )
+    model = logged_model_with_details(LoggedModel.objects.filter(pk=model_id)).first()
     if model is None:
         raise NotFound(f"Logged model with ID '{model_id}' not found.")
     return model

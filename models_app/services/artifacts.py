@@ -118,8 +118,24 @@ def artifact_delete(*, path: str, actor=None) -> None:
     storage = artifact_storage()
     for relative in list(artifact_walk(clean)):
         storage.delete(_join(clean, relative))
+    # A file system keeps the emptied sub-folders, and a folder can only be removed once empty.
+    for folder in _folders_below(clean):
+        storage.delete(folder)
     if storage.exists(clean):
         storage.delete(clean)
+
+
+def _folders_below(path: str) -> list[str]:
+    """Every folder below `path`, each listed after the folders inside it."""
+    try:
+        dirs, _files = artifact_storage().listdir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = []
+    for name in sorted(dirs):
+        child = _join(path, name)
+        found += _folders_below(child) + [child]
+    return found
 
 
 def artifacts_content_hash(path: str) -> str:

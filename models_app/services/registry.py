@@ -208,7 +208,7 @@ def model_version_create(
             storage_location=location,
             run=run,
             logged_model=logged_model,
-            run_link=run_link or "",
+            run_link=require_text(run_link, "run_link", max_length=500) if run_link else "",
             description=description or "",
             status=ModelVersionStatus.READY,
             user_id=username_of(actor),

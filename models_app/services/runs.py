@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from ..choices import AuditAction, LifecycleStage, RunStatus
-from ..exceptions import InvalidParameter
+from ..exceptions import InvalidParameter, NotFound
 from ..models import (
     Dataset,
     Experiment,
     LatestMetric,
+    LoggedModel,
     LoggedModelMetric,
     Metric,
     Param,
@@ -27,6 +28,11 @@ PARENT_RUN_TAG = "mlflow.parentRunId"
 MAX_METRICS_PER_BATCH = 10_000
 MAX_PARAMS_PER_BATCH = 1_000
 MAX_TAGS_PER_BATCH = 1_000
+# Column widths: longer values must be a 400 naming the field, not a database error.
+MAX_RUN_NAME_LENGTH = 250
+MAX_DATASET_NAME_LENGTH = 500
+MAX_DATASET_DIGEST_LENGTH = 36  # also the width of source_type
+MAX_LOGGED_MODEL_ID_LENGTH = 64
 _FLOAT_MAX = 1.7976931348623157e308
 
 
@@ -86,7 +92,7 @@ def run_create(
     clean_tags = dict(validate_key_value(key, value, what="tag") for key, value in tags)
     run_name = run_name or clean_tags.get(RUN_NAME_TAG, "")
     if run_name:
-        clean_tags[RUN_NAME_TAG] = run_name
+        clean_tags[RUN_NAME_TAG] = _run_name_check(run_name)
     with transaction.atomic():
         run = Run(experiment=experiment, name=run_name, user_id=user_id or "", created_by=user_or_none(actor),
                   start_time=_integer(start_time, "start_time") if start_time is not None else now_ms())
@@ -110,12 +116,16 @@ def run_update(*, run: Run, status: str | None = None, end_time: int | None = No
         fields.append("end_time")
     with transaction.atomic():
         if run_name:
-            run.name = run_name
+            run.name = _run_name_check(run_name)
             fields.append("name")
             upsert_key_values(RunTag, "run", run, [(RUN_NAME_TAG, run_name)])
         if fields:
             run.save(update_fields=fields)
     return run
+
+
+def _run_name_check(run_name) -> str:
+    return require_text(run_name, "run_name", max_length=MAX_RUN_NAME_LENGTH)
 
 
 def run_delete(*, run: Run, actor, entry_point: str) -> None:
@@ -160,14 +170,16 @@ def run_log_batch(
                                                            max_value_length=MAX_PARAM_VALUE_LENGTH)
                                         for k, v in params])
     clean_tags = [validate_key_value(key, value, what="tag") for key, value in tags]
+    if new_name := dict(clean_tags).get(RUN_NAME_TAG):
+        _run_name_check(new_name)
     with transaction.atomic():
         # The lock orders concurrent batches of one run, so the latest-value rows stay right.
         run = Run.objects.select_for_update().get(pk=run.pk)
         require_run_active(run)
         _insert_params(run, clean_params)
         upsert_key_values(RunTag, "run", run, clean_tags)
-        if clean_tags and (name := dict(clean_tags).get(RUN_NAME_TAG)):
-            Run.objects.filter(pk=run.pk).update(name=name)
+        if new_name:
+            Run.objects.filter(pk=run.pk).update(name=new_name)
         if metrics:
             _insert_metrics(run, metrics)
 
@@ -224,11 +236,19 @@ def _insert_metrics(run, metrics: list[MetricPoint]) -> None:
     )
     model_points = [p for p in metrics if p.model_id]
     if model_points:
+        _require_logged_models({p.model_id for p in model_points})
         LoggedModelMetric.objects.bulk_create([
             LoggedModelMetric(logged_model_id=p.model_id, run_id=run.pk, key=p.key, value=p.stored_value,
                               timestamp=p.timestamp, step=p.step)
             for p in model_points
         ])
+
+
+def _require_logged_models(model_ids: set[str]) -> None:
+    # The foreign key is checked only at commit on PostgreSQL, which would turn a wrong id into a 500.
+    known = set(LoggedModel.objects.filter(pk__in=model_ids).values_list("pk", flat=True))
+    if missing := sorted(model_ids - known):
+        raise NotFound(f"Logged model with ID '{missing[0]}' not found.")
 
 
 def _latest_order_key(row: LatestMetric) -> tuple:
@@ -269,9 +289,14 @@ def run_log_inputs(*, run: Run, inputs: list[DatasetInput]) -> None:
     require_run_active(run)
     with transaction.atomic():
         for item in inputs:
+            if len(item.source_type or "") > MAX_DATASET_DIGEST_LENGTH:
+                raise InvalidParameter(
+                    f"Parameter 'dataset source_type' is longer than {MAX_DATASET_DIGEST_LENGTH} characters."
+                )
             dataset, _ = Dataset.objects.get_or_create(
-                experiment_id=run.experiment_id, name=require_text(item.name, "dataset name"),
-                digest=require_text(item.digest, "dataset digest"),
+                experiment_id=run.experiment_id,
+                name=require_text(item.name, "dataset name", max_length=MAX_DATASET_NAME_LENGTH),
+                digest=require_text(item.digest, "dataset digest", max_length=MAX_DATASET_DIGEST_LENGTH),
                 defaults={"source_type": item.source_type, "source": item.source, "schema": item.schema,
                           "profile": item.profile},
             )
@@ -284,7 +309,8 @@ def run_log_outputs(*, run: Run, outputs: list[tuple[str, int]]) -> None:
     """Link logged models to the run that produced them (runs/outputs)."""
     require_run_active(run)
     RunOutput.objects.bulk_create(
-        [RunOutput(run=run, model_id=require_text(model_id, "model_id"), step=_integer(step or 0, "step"))
+        [RunOutput(run=run, model_id=require_text(model_id, "model_id", max_length=MAX_LOGGED_MODEL_ID_LENGTH),
+                   step=_integer(step or 0, "step"))
          for model_id, step in outputs],
         ignore_conflicts=True,
     )

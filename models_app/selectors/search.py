@@ -1,0 +1,235 @@
+"""MLflow's search endpoints as selectors: filter, order and page experiments, runs, models and versions.
+
+Each search parses the filter (models_app.search_filter), translates it per entity
+(search_clauses), orders with the caller's order_by then MLflow's default order, and returns one
+page of prefetched rows, so rendering a page costs a fixed number of queries.
+"""
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from django.db.models import F, QuerySet
+
+from ..choices import LifecycleStage
+from ..exceptions import InvalidParameter
+from ..models import (
+    Experiment,
+    ExperimentTag,
+    LatestMetric,
+    LoggedModel,
+    LoggedModelMetric,
+    LoggedModelParam,
+    LoggedModelTag,
+    ModelVersion,
+    ModelVersionTag,
+    Param,
+    RegisteredModelTag,
+    Run,
+    RunInput,
+    RunTag,
+)
+from ..search_filter import parse_filter
+from .registry import model_version_with_details, registered_model_with_details, registered_models_visible
+from .search_clauses import NUMERIC, STAGE, Attribute, EntitySpec, KeyValueTable, clauses_to_q, order_expressions
+from .tracking import logged_model_with_details, run_with_details
+
+MAX_RESULTS_DEFAULTS = {"experiments": 1000, "runs": 1000, "registered models": 100, "model versions": 10_000,
+                        "logged models": 100}
+MAX_RESULTS_CAPS = {"experiments": 50_000, "runs": 50_000, "registered models": 1_000, "model versions": 200_000,
+                    "logged models": 1_000}
+_VIEW_TYPES = {
+    "ACTIVE_ONLY": (LifecycleStage.ACTIVE,),
+    "DELETED_ONLY": (LifecycleStage.DELETED,),
+    "ALL": (LifecycleStage.ACTIVE, LifecycleStage.DELETED),
+}
+# MLflow's ViewType enum numbers, which proto-JSON clients may send instead of the names.
+_VIEW_TYPE_NUMBERS = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL"}
+
+
+@dataclass
+class SearchPage:
+    items: list
+    next_page_token: str | None
+
+
+EXPERIMENT_SPEC = EntitySpec(
+    label="experiments",
+    attributes={"name": Attribute("name"), "creation_time": Attribute("creation_time", NUMERIC),
+                "last_update_time": Attribute("last_update_time", NUMERIC)},
+    tables={"tag": KeyValueTable(ExperimentTag, "experiment")},
+    order_attributes={"name": "name", "experiment_id": "pk", "creation_time": "creation_time",
+                      "last_update_time": "last_update_time"},
+    default_order=(F("creation_time").desc(), F("pk").asc()),
+)
+_RUN_ORDER = {"run_id": "run_uuid", "run_name": "name", "status": "status", "user_id": "user_id",
+              "start_time": "start_time", "end_time": "end_time", "artifact_uri": "artifact_uri",
+              "lifecycle_stage": "lifecycle_stage", "experiment_id": "experiment_id"}
+RUN_SPEC = EntitySpec(
+    label="runs",
+    attributes={**{key: Attribute(path) for key, path in _RUN_ORDER.items() if key != "experiment_id"},
+                "start_time": Attribute("start_time", NUMERIC), "end_time": Attribute("end_time", NUMERIC)},
+    tables={"metric": KeyValueTable(LatestMetric, "run", NUMERIC), "param": KeyValueTable(Param, "run"),
+            "tag": KeyValueTable(RunTag, "run")},
+    datasets=KeyValueTable(RunInput, "run"),
+    dataset_fields={"name": "dataset__name", "digest": "dataset__digest"},
+    order_attributes=_RUN_ORDER,
+    default_order=(F("start_time").desc(nulls_last=True), F("run_uuid").asc()),
+)
+REGISTERED_MODEL_SPEC = EntitySpec(
+    label="registered models",
+    attributes={"name": Attribute("name")},
+    tables={"tag": KeyValueTable(RegisteredModelTag, "registered_model")},
+    order_attributes={"name": "name", "creation_timestamp": "creation_timestamp",
+                      "last_updated_timestamp": "last_updated_timestamp", "timestamp": "last_updated_timestamp"},
+    default_order=(F("name").asc(),),
+)
+MODEL_VERSION_SPEC = EntitySpec(
+    label="model versions",
+    attributes={"name": Attribute("registered_model__name"), "version_number": Attribute("version", NUMERIC),
+                "run_id": Attribute("run_id"), "source_path": Attribute("source"),
+                # Our extension: real MLflow rejects current_stage, the seed workflows rely on it.
+                "current_stage": Attribute("stage", STAGE)},
+    tables={"tag": KeyValueTable(ModelVersionTag, "model_version")},
+    order_attributes={"name": "registered_model__name", "version_number": "version",
+                      "creation_timestamp": "creation_timestamp", "last_updated_timestamp": "last_updated_timestamp",
+                      "timestamp": "last_updated_timestamp"},
+    # protocol §7: the seed's search_model_versions(...)[-1] depends on exactly this order.
+    default_order=(F("last_updated_timestamp").desc(), F("registered_model__name").asc(), F("version").desc()),
+)
+LOGGED_MODEL_SPEC = EntitySpec(
+    label="logged models",
+    attributes={"name": Attribute("name"), "status": Attribute("status"), "model_id": Attribute("model_id"),
+                "source_run_id": Attribute("source_run_id"), "model_type": Attribute("model_type"),
+                "creation_timestamp": Attribute("creation_timestamp_ms", NUMERIC),
+                "creation_time": Attribute("creation_timestamp_ms", NUMERIC),
+                "last_updated_timestamp": Attribute("last_updated_timestamp_ms", NUMERIC)},
+    # MLflow sorts a logged model by the value of its most recent point of the metric.
+    tables={"metric": KeyValueTable(LoggedModelMetric, "logged_model", NUMERIC, latest_first=("-timestamp", "-step")),
+            "param": KeyValueTable(LoggedModelParam, "logged_model"),
+            "tag": KeyValueTable(LoggedModelTag, "logged_model")},
+    order_attributes={"name": "name", "model_id": "model_id", "status": "status",
+                      "creation_timestamp": "creation_timestamp_ms", "creation_time": "creation_timestamp_ms",
+                      "last_updated_timestamp": "last_updated_timestamp_ms"},
+    default_order=(F("creation_timestamp_ms").desc(), F("model_id").asc()),
+)
+
+
+def experiment_search(*, filter_string="", view_type="ACTIVE_ONLY", max_results=1000, order_by=(),
+                      page_token=None) -> SearchPage:
+    limit, offset = _page_bounds(max_results, page_token, "experiments")
+    queryset = Experiment.objects.filter(lifecycle_stage__in=_lifecycle_stages(view_type, "view_type"))
+    queryset = _filtered(queryset, EXPERIMENT_SPEC, filter_string, order_by)
+    return _page(queryset.prefetch_related("tags"), offset, limit)
+
+
+def run_search(*, experiment_ids, filter_string="", run_view_type="ACTIVE_ONLY", max_results=1000, order_by=(),
+               page_token=None) -> SearchPage:
+    limit, offset = _page_bounds(max_results, page_token, "runs")
+    queryset = Run.objects.filter(experiment_id__in=_experiment_ids(experiment_ids),
+                                  lifecycle_stage__in=_lifecycle_stages(run_view_type, "run_view_type"))
+    queryset = _filtered(queryset, RUN_SPEC, filter_string, order_by)
+    return _page(run_with_details(queryset), offset, limit)
+
+
+def registered_model_search(*, filter_string="", max_results=100, order_by=(), page_token=None,
+                            actor=None) -> SearchPage:
+    limit, offset = _page_bounds(max_results, page_token, "registered models")
+    queryset = _filtered(registered_models_visible(actor), REGISTERED_MODEL_SPEC, filter_string, order_by)
+    return _page(registered_model_with_details(queryset), offset, limit)
+
+
+def model_version_search(*, filter_string="", max_results=10000, order_by=(), page_token=None,
+                         actor=None) -> SearchPage:
+    limit, offset = _page_bounds(max_results, page_token, "model versions")
+    queryset = ModelVersion.objects.filter(registered_model__in=registered_models_visible(actor))
+    queryset = _filtered(queryset, MODEL_VERSION_SPEC, filter_string, order_by)
+    return _page(model_version_with_details(queryset), offset, limit)
+
+
+def logged_model_search(*, experiment_ids, filter_string="", max_results=100, order_by=(),
+                        page_token=None) -> SearchPage:
+    """Logged models of the experiments. order_by entries are strings or MLflow's {field_name, ascending} dicts."""
+    limit, offset = _page_bounds(max_results, page_token, "logged models")
+    queryset = LoggedModel.objects.filter(experiment_id__in=_experiment_ids(experiment_ids),
+                                          lifecycle_stage=LifecycleStage.ACTIVE)
+    order_by = [_order_entry(entry) for entry in ([order_by] if isinstance(order_by, str) else order_by or ())]
+    queryset = _filtered(queryset, LOGGED_MODEL_SPEC, filter_string, order_by)
+    return _page(logged_model_with_details(queryset), offset, limit)
+
+
+def _filtered(queryset: QuerySet, spec: EntitySpec, filter_string, order_by) -> QuerySet:
+    # Parse and check everything before any query runs, so bad input never costs a round trip.
+    condition = clauses_to_q(spec, parse_filter(filter_string))
+    return queryset.filter(condition).order_by(*order_expressions(spec, order_by))
+
+
+def _order_entry(entry) -> str:
+    if isinstance(entry, dict):
+        if not entry.get("field_name"):
+            raise InvalidParameter(f"Invalid order_by entry {entry!r}: 'field_name' is required.")
+        return f"{entry['field_name']} {'ASC' if entry.get('ascending', True) else 'DESC'}"
+    return entry
+
+
+def _page(queryset: QuerySet, offset: int, limit: int) -> SearchPage:
+    # One row beyond the page tells whether another page exists without a COUNT query.
+    rows = list(queryset[offset:offset + limit + 1])
+    token = page_token_encode(offset + limit) if len(rows) > limit else None
+    return SearchPage(items=rows[:limit], next_page_token=token)
+
+
+def _page_bounds(max_results, page_token, what: str) -> tuple[int, int]:
+    # None (a request without max_results) means MLflow's default for the entity.
+    max_results = MAX_RESULTS_DEFAULTS[what] if max_results is None else max_results
+    return _max_results(max_results, MAX_RESULTS_CAPS[what]), page_token_decode(page_token)
+
+
+def _max_results(value, cap: int) -> int:
+    try:
+        number = int(value) if not isinstance(value, bool | float) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 1 <= number <= cap:
+        raise InvalidParameter(f"Invalid value {value!r} for parameter 'max_results': it must be an integer "
+                               f"between 1 and {cap}.")
+    return number
+
+
+def page_token_encode(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def page_token_decode(token) -> int:
+    """The offset a page token stands for; no token means the first page."""
+    if not token:
+        return 0
+    try:
+        payload = json.loads(base64.b64decode(str(token), validate=True))
+        offset = payload["offset"] if isinstance(payload, dict) else None
+    except (binascii.Error, ValueError, KeyError):
+        offset = None
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise InvalidParameter(f"Invalid page token '{token}': it is not a token this server handed out.")
+    return offset
+
+
+def _lifecycle_stages(view_type, parameter: str) -> tuple[str, ...]:
+    name = _VIEW_TYPE_NUMBERS.get(view_type, view_type) if not isinstance(view_type, bool) else view_type
+    stages = _VIEW_TYPES.get(str(name or "ACTIVE_ONLY").upper())
+    if stages is None:
+        raise InvalidParameter(f"Invalid value '{view_type}' for parameter '{parameter}'. "
+                               f"Value must be one of {', '.join(_VIEW_TYPES)}.")
+    return stages
+
+
+def _experiment_ids(experiment_ids) -> list[int]:
+    if isinstance(experiment_ids, str | int):
+        experiment_ids = [experiment_ids]
+    ids = []
+    for value in experiment_ids or ():
+        try:
+            ids.append(int(str(value)))
+        except ValueError:
+            raise InvalidParameter(f"Invalid experiment id '{value}': experiment ids are integers.") from None
+    return ids

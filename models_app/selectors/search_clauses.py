@@ -1,0 +1,191 @@
+"""Turn parsed search clauses into ORM conditions and orderings, per searchable entity.
+
+Each entity describes its keys once (an `EntitySpec`); the same description validates the filter,
+builds `Q`/`Exists` conditions and builds `ORDER BY` expressions. Values always travel as query
+parameters: nothing here concatenates user text into SQL.
+"""
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.lookups import Lookup
+
+from ..choices import Stage
+from ..exceptions import FilterSyntaxError
+from ..search_filter import Clause, OrderClause, parse_order_by
+
+STRING = "string"
+NUMERIC = "numeric"
+STAGE = "stage"
+COMPARATORS = {
+    STRING: ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"),
+    NUMERIC: ("=", "!=", ">", ">=", "<", "<="),
+    STAGE: ("=", "!=", "IN", "NOT IN"),
+}
+_RANGE_LOOKUPS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
+
+
+class SqlLike(Lookup):
+    """SQL LIKE with MLflow's wildcards (% and _) and backslash as the escape character."""
+
+    lookup_name = "sql_like"
+    prepare_rhs = False
+    template = "%s LIKE %s ESCAPE '\\'"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return self.template % (lhs, rhs), [*lhs_params, *rhs_params]
+
+
+class SqlILike(SqlLike):
+    """Case-insensitive LIKE; UPPER on both sides works on PostgreSQL and SQLite alike."""
+
+    lookup_name = "sql_ilike"
+    template = "UPPER(%s) LIKE UPPER(%s) ESCAPE '\\'"
+
+
+@dataclass(frozen=True)
+class Attribute:
+    field: str
+    kind: str = STRING
+
+
+@dataclass(frozen=True)
+class KeyValueTable:
+    """A per-owner key/value table (tags, params, metrics) searched with an EXISTS subquery."""
+
+    model: type[models.Model]
+    owner: str
+    kind: str = STRING
+    # Which row's value sorts the owner when a key has several (metric history): the first in this order.
+    latest_first: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    label: str
+    attributes: dict[str, Attribute]
+    tables: dict[str, KeyValueTable] = field(default_factory=dict)
+    # key type "dataset": field name -> ORM path on a table joined like `tables` (RunInput for runs)
+    datasets: KeyValueTable | None = None
+    dataset_fields: dict[str, str] = field(default_factory=dict)
+    order_attributes: dict[str, str] = field(default_factory=dict)
+    default_order: tuple = ()
+
+
+def clauses_to_q(spec: EntitySpec, clauses: list[Clause]) -> Q:
+    condition = Q()
+    for clause in clauses:
+        condition &= clause_to_q(spec, clause)
+    return condition
+
+
+def clause_to_q(spec: EntitySpec, clause: Clause) -> Q:
+    if clause.key_type == "attribute":
+        attribute = spec.attributes.get(clause.key)
+        if attribute is None:
+            raise FilterSyntaxError(f"Invalid attribute key '{clause.key}' for {spec.label}. "
+                                    f"Valid keys: {', '.join(sorted(spec.attributes))}")
+        return compare(attribute.field, attribute.kind, clause, f"attribute '{clause.key}'")
+    if clause.key_type == "dataset" and spec.datasets is not None:
+        return _dataset_q(spec, clause)
+    table = spec.tables.get(clause.key_type)
+    if table is None:
+        raise FilterSyntaxError(f"Invalid filter key type '{clause.key_type}' for {spec.label}. "
+                                f"Valid key types: {', '.join(_key_types(spec))}")
+    matching = table.model.objects.filter(**{table.owner: OuterRef("pk")}, key=clause.key)
+    condition = compare("value", table.kind, clause, f"{clause.key_type} '{clause.key}'")
+    return Q(Exists(matching.filter(condition)))
+
+
+def _dataset_q(spec: EntitySpec, clause: Clause) -> Q:
+    path = spec.dataset_fields.get(clause.key)
+    if path is None:
+        raise FilterSyntaxError(f"Invalid dataset key '{clause.key}' for {spec.label}. "
+                                f"Valid keys: {', '.join(sorted(spec.dataset_fields))}")
+    matching = spec.datasets.model.objects.filter(**{spec.datasets.owner: OuterRef("pk")})
+    return Q(Exists(matching.filter(compare(path, STRING, clause, f"dataset '{clause.key}'"))))
+
+
+def _key_types(spec: EntitySpec) -> list[str]:
+    return ["attribute", *spec.tables, *(["dataset"] if spec.datasets is not None else [])]
+
+
+def compare(path: str, kind: str, clause: Clause, what: str) -> Q:
+    """The condition `<path> <comparator> <value>`, after checking both fit a `kind` key."""
+    if clause.comparator not in COMPARATORS[kind]:
+        raise FilterSyntaxError(f"Invalid comparator '{clause.comparator}' for {_kind_label(kind)} {what}. "
+                                f"Valid comparators: {', '.join(COMPARATORS[kind])}")
+    value = _checked_value(kind, clause, what)
+    comparator = clause.comparator
+    if comparator in _RANGE_LOOKUPS:
+        return Q(**{f"{path}__{_RANGE_LOOKUPS[comparator]}": value})
+    if comparator in ("LIKE", "ILIKE"):
+        lookup = SqlLike if comparator == "LIKE" else SqlILike
+        return Q(lookup(F(path), value))
+    condition = Q(**{f"{path}__in": value}) if comparator in ("IN", "NOT IN") else Q(**{path: value})
+    if comparator in ("=", "IN"):
+        return condition
+    # As in SQL (and MLflow), a missing value matches neither `= x` nor `!= x`; Django's negation alone
+    # would let NULLs through.
+    return ~condition & Q(**{f"{path}__isnull": False})
+
+
+def _kind_label(kind: str) -> str:
+    return {STRING: "string", NUMERIC: "numeric", STAGE: "stage"}[kind]
+
+
+def _checked_value(kind: str, clause: Clause, what: str):
+    value = clause.value
+    if kind == NUMERIC:
+        if not isinstance(value, int | float):
+            raise FilterSyntaxError(f"Invalid value {_shown(value)} for numeric {what}: expected an unquoted number")
+        return value
+    if isinstance(value, int | float):
+        raise FilterSyntaxError(f"Invalid value {value} for {what}: string values must be quoted")
+    if kind == STAGE:
+        return _stages(value) if isinstance(value, tuple) else _stages((value,))[0]
+    return value
+
+
+def _stages(names: tuple[str, ...]) -> tuple[str, ...]:
+    stages = []
+    for name in names:
+        stage = Stage.canonical(name)
+        if stage is None:
+            raise FilterSyntaxError(f"Invalid stage '{name}' in filter. Value must be one of "
+                                    f"{', '.join(s.value for s in Stage)}.")
+        stages.append(stage.value)
+    return tuple(stages)
+
+
+def _shown(value) -> str:
+    return f"'{value}'" if isinstance(value, str) else repr(value)
+
+
+def order_expressions(spec: EntitySpec, order_by) -> list:
+    """ORDER BY expressions for the caller's order_by entries, then the entity's default order as tie-break."""
+    if isinstance(order_by, str):
+        order_by = [order_by]
+    expressions = [order_expression(spec, parse_order_by(entry)) for entry in order_by or ()]
+    return [*expressions, *spec.default_order]
+
+
+def order_expression(spec: EntitySpec, clause: OrderClause):
+    if clause.key_type == "attribute":
+        path = spec.order_attributes.get(clause.key)
+        if path is None:
+            raise FilterSyntaxError(f"Invalid order_by key '{clause.key}' for {spec.label}. "
+                                    f"Valid keys: {', '.join(sorted(spec.order_attributes))}")
+        expression = F(path)
+    else:
+        table = spec.tables.get(clause.key_type)
+        if table is None:
+            raise FilterSyntaxError(f"Invalid order_by key type '{clause.key_type}' for {spec.label}. "
+                                    f"Valid key types: {', '.join(['attribute', *spec.tables])}")
+        rows = table.model.objects.filter(**{table.owner: OuterRef("pk")}, key=clause.key)
+        values = rows.order_by(*table.latest_first).values("value")[:1]
+        expression = Subquery(values)
+    # MLflow puts rows without the value last in both directions.
+    return expression.asc(nulls_last=True) if clause.ascending else expression.desc(nulls_last=True)
