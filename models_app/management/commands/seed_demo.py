@@ -1,0 +1,22 @@
+"""Demo users and data for `make run`: real scikit-learn models, registered and staged through the services."""
+from django.core.management.base import BaseCommand
+
+from models_app.demo.seed import demo_seed
+
+
+class Command(BaseCommand):
+    help = "Create demo users and train, register and stage the demo models (safe to run again)."
+
+    def handle(self, *args, **options):
+        result = demo_seed()
+        for name in result.seeded_models:
+            self.stdout.write(self.style.SUCCESS(f"Seeded model {name}: v1 in Production (@champion), v2 in Staging"))
+        for name in result.skipped_models:
+            self.stdout.write(f"Model {name} already has versions; left as it is")
+        self.stdout.write("\nDemo users (username / password: role):")
+        for user in result.users:
+            self.stdout.write(f"  {user.username} / {user.password}: {user.role}")
+        self.stdout.write(
+            "\nAPI token for alice (replaces the previous demo token); the URI is make run's default address:\n"
+            f"  export MLFLOW_TRACKING_URI=http://127.0.0.1:8000\n  export MLFLOW_TRACKING_TOKEN={result.token}"
+        )
