@@ -1,7 +1,7 @@
 """Reads of registered models, versions, aliases and their history."""
 from datetime import datetime
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from ..choices import Stage
 from ..exceptions import InvalidParameter, NotFound
@@ -106,3 +106,15 @@ def alias_target_at(*, registered_model: RegisteredModel, alias: str, at: dateti
         .first()
     )
     return move.to_version if move else None
+
+
+def stage_history(*, registered_model: RegisteredModel, version: int | None = None) -> QuerySet[StageTransition]:
+    transitions = StageTransition.objects.filter(registered_model=registered_model)
+    return transitions.filter(version=version) if version is not None else transitions
+
+
+def alias_history(*, registered_model: RegisteredModel, version: int | None = None) -> QuerySet[AliasTransition]:
+    moves = AliasTransition.objects.filter(registered_model=registered_model)
+    if version is not None:
+        moves = moves.filter(Q(from_version=version) | Q(to_version=version))
+    return moves
