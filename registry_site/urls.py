@@ -10,4 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # MLflow-compatible REST API, under the client's prefix and the MLflow UI's.
+    path("api/", include("models_app.mlflow_api.urls")),
+    path("ajax-api/", include("models_app.mlflow_api.urls")),
 ]

@@ -1,0 +1,1 @@
+"""The MLflow-compatible REST API: the stock `mlflow` client works against this server unchanged."""

@@ -1,0 +1,212 @@
+"""What every MLflow endpoint shares: authentication, field parsing, and the one error translator.
+
+Shape taken from MLflow's `catch_mlflow_exception`: a view raises a domain error and the decorator
+turns it into `{"error_code", "message"}` with the error's HTTP status. Client mistakes must never
+become 5xx, because the MLflow client retries 5xx answers for minutes.
+"""
+import base64
+import binascii
+import functools
+import json
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from ..authentication import CredentialsError, user_from_authorization_header
+from ..exceptions import InvalidParameter, RegistryError, Unauthenticated
+
+_BODY_METHODS = ("POST", "PATCH", "PUT", "DELETE")
+
+
+def error_response(error_code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error_code": error_code, "message": message}, status=status)
+
+
+def ok(payload: dict | None = None) -> JsonResponse:
+    return JsonResponse(payload or {})
+
+
+def request_actor(request: HttpRequest):
+    """The user behind the Authorization header; AnonymousUser only when the deployment allows it."""
+    try:
+        user = user_from_authorization_header(request.META.get("HTTP_AUTHORIZATION", ""))
+    except CredentialsError as error:
+        raise Unauthenticated(str(error)) from None
+    if user is not None:
+        return user
+    if settings.REGISTRY_ALLOW_ANONYMOUS:
+        return AnonymousUser()
+    raise Unauthenticated(
+        "Authentication required: send 'Authorization: Bearer <API token>' (MLFLOW_TRACKING_TOKEN) or Basic "
+        "credentials (MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD)."
+    )
+
+
+def mlflow_view(view=None, *, json_body: bool = True):
+    """Authenticate, parse the request's fields into `Fields`, and translate domain errors.
+
+    The view is called as `view(request, fields, actor, **url_kwargs)`. With `json_body=False` the
+    fields come from the query string whatever the method, and the body is left unread (uploads).
+    """
+
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, **kwargs):
+            try:
+                actor = request_actor(request)
+                fields = Fields.from_request(request, json_body=json_body)
+                return view(request, fields, actor, **kwargs)
+            except RegistryError as error:
+                return error_response(error.error_code, error.message, error.http_status)
+            except DataError as error:
+                # A value the database cannot hold (too long, out of range) is the client's mistake, not a 500.
+                return error_response("INVALID_PARAMETER_VALUE", f"A parameter value is out of range: {error}", 400)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def by_method(**views):
+    """One URL answered by several MLflow messages, one view each, chosen by HTTP method."""
+
+    @csrf_exempt
+    def dispatch(request: HttpRequest, **kwargs):
+        view = views.get(request.method)
+        if view is None:
+            allowed = ", ".join(sorted(views))
+            return error_response("ENDPOINT_NOT_FOUND", f"{request.method} is not allowed here; use {allowed}.", 405)
+        return view(request, **kwargs)
+
+    return dispatch
+
+
+@csrf_exempt
+def endpoint_not_found(request: HttpRequest, unknown: str = "") -> JsonResponse:
+    return error_response("ENDPOINT_NOT_FOUND", f"No MLflow endpoint at {request.method} {request.path}.", 404)
+
+
+class Fields:
+    """The fields of one MLflow request: the query string for GET, the JSON body otherwise."""
+
+    def __init__(self, values: dict, lists: dict):
+        self._values = values
+        self._lists = lists
+
+    @classmethod
+    def from_request(cls, request: HttpRequest, *, json_body: bool = True) -> "Fields":
+        if request.method not in _BODY_METHODS or not json_body:
+            query = request.GET
+            return cls({key: query.get(key) for key in query}, {key: query.getlist(key) for key in query})
+        body = _json_body(request)
+        return cls(body, {})
+
+    def raw(self, name: str, default=None):
+        return self._values.get(name, default)
+
+    def text(self, name: str, *, required: bool = True, default: str = "") -> str:
+        value = self._values.get(name)
+        if value is None or value == "":
+            if required:
+                raise InvalidParameter(f"Missing value for required parameter '{name}'.")
+            return default
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise InvalidParameter(f"Parameter '{name}' must be a string, got {type(value).__name__}.")
+        return str(value)
+
+    def integer(self, name: str, *, default: int | None = None, required: bool = False) -> int | None:
+        value = self._values.get(name)
+        if value is None or value == "":
+            if required:
+                raise InvalidParameter(f"Missing value for required parameter '{name}'.")
+            return default
+        return parse_integer(value, name)
+
+    def boolean(self, name: str, default: bool = False) -> bool:
+        value = self._values.get(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise InvalidParameter(f"Parameter '{name}' must be a boolean, got {value!r}.")
+
+    def strings(self, name: str) -> list[str]:
+        """A repeated string field: a JSON list, or a repeated query parameter."""
+        value = self._lists.get(name, self._values.get(name))
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(item, str | int) for item in value):
+            raise InvalidParameter(f"Parameter '{name}' must be a list of strings.")
+        return [str(item) for item in value]
+
+    def objects(self, name: str) -> list[dict]:
+        value = self._values.get(name) or []
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise InvalidParameter(f"Parameter '{name}' must be a list of objects.")
+        return value
+
+    def key_values(self, name: str) -> list[tuple]:
+        """`[{"key": k, "value": v}, …]` as (key, value) pairs; the services validate each pair."""
+        return [(item.get("key"), item.get("value")) for item in self.objects(name)]
+
+
+def parse_integer(value, name: str) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise InvalidParameter(f"Parameter '{name}' must be an integer, got {value!r}.")
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidParameter(f"Parameter '{name}' must be an integer, got '{value}'.") from None
+
+
+def _json_body(request: HttpRequest) -> dict:
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise InvalidParameter(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; send smaller batches."
+        ) from None
+    if not raw.strip():
+        return {}
+    try:
+        # json accepts the bare NaN / Infinity constants MLflow clients send as metric values.
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidParameter(f"The request body is not valid JSON: {raw[:80]!r}.") from None
+    if not isinstance(body, dict):
+        raise InvalidParameter("The request body must be a JSON object.")
+    return body
+
+
+
+def paged(payload: dict, page) -> dict:
+    """Add `next_page_token` when the search says more results may exist."""
+    if page.next_page_token:
+        payload["next_page_token"] = page.next_page_token
+    return payload
+
+
+def offset_token_encode(offset: int) -> str:
+    # The reference server's token shape: base64 of {"offset": N}, opaque to the client.
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def offset_token_decode(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.b64decode(token, validate=True))["offset"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidParameter(f"Invalid page_token '{token}'.") from None
+    if not isinstance(offset, int) or offset < 0:
+        raise InvalidParameter(f"Invalid page_token '{token}'.")
+    return offset

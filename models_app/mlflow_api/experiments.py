@@ -1,0 +1,77 @@
+"""MLflow experiment messages: /api/2.0/mlflow/experiments/*."""
+from ..choices import EntryPoint
+from ..selectors import search
+from ..selectors.tracking import experiment_get, experiment_get_by_name
+from ..services import experiments as services
+from .base import mlflow_view, ok, paged
+from .representations import experiment_json
+
+API = EntryPoint.MLFLOW_API
+
+
+@mlflow_view
+def create_experiment(request, fields, actor):
+    experiment = services.experiment_create(
+        name=fields.text("name"), actor=actor, entry_point=API,
+        artifact_location=fields.text("artifact_location", required=False), tags=fields.key_values("tags"),
+    )
+    return ok({"experiment_id": str(experiment.pk)})
+
+
+@mlflow_view
+def get_experiment(request, fields, actor):
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
+    return ok({"experiment": experiment_json(experiment)})
+
+
+@mlflow_view
+def get_experiment_by_name(request, fields, actor):
+    experiment = experiment_get_by_name(name=fields.text("experiment_name"))
+    return ok({"experiment": experiment_json(experiment)})
+
+
+@mlflow_view
+def search_experiments(request, fields, actor):
+    page = search.experiment_search(
+        filter_string=fields.text("filter", required=False),
+        view_type=fields.text("view_type", required=False, default="ACTIVE_ONLY"),
+        max_results=fields.integer("max_results", default=1000),
+        order_by=fields.strings("order_by"),
+        page_token=fields.text("page_token", required=False) or None,
+    )
+    return ok(paged({"experiments": [experiment_json(e) for e in page.items]}, page))
+
+
+@mlflow_view
+def update_experiment(request, fields, actor):
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
+    services.experiment_rename(experiment=experiment, new_name=fields.text("new_name"), actor=actor, entry_point=API)
+    return ok()
+
+
+@mlflow_view
+def delete_experiment(request, fields, actor):
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
+    services.experiment_delete(experiment=experiment, actor=actor, entry_point=API)
+    return ok()
+
+
+@mlflow_view
+def restore_experiment(request, fields, actor):
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
+    services.experiment_restore(experiment=experiment, actor=actor, entry_point=API)
+    return ok()
+
+
+@mlflow_view
+def set_experiment_tag(request, fields, actor):
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
+    services.experiment_set_tag(experiment=experiment, key=fields.text("key"), value=fields.raw("value", ""))
+    return ok()
+
+
+@mlflow_view
+def delete_experiment_tag(request, fields, actor):
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
+    services.experiment_delete_tag(experiment=experiment, key=fields.text("key"))
+    return ok()

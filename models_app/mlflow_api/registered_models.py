@@ -1,0 +1,112 @@
+"""MLflow registered-model messages: /api/2.0/mlflow/registered-models/*."""
+from ..choices import EntryPoint
+from ..models import RegisteredModel
+from ..selectors import search
+from ..selectors.registry import (
+    latest_versions_per_stage,
+    model_version_by_alias,
+    registered_model_get,
+    registered_model_with_details,
+)
+from ..services import registry as services
+from ..services.stages import registered_model_alias_delete, registered_model_alias_set
+from .base import mlflow_view, ok, paged
+from .representations import model_version_json, registered_model_json
+
+API = EntryPoint.MLFLOW_API
+
+
+def _detailed(model: RegisteredModel) -> RegisteredModel:
+    return registered_model_with_details(RegisteredModel.objects.filter(pk=model.pk)).get()
+
+
+def _model(fields, actor) -> RegisteredModel:
+    return registered_model_get(name=fields.text("name"), actor=actor)
+
+
+@mlflow_view
+def create_registered_model(request, fields, actor):
+    model = services.registered_model_create(
+        name=fields.text("name"), actor=actor, entry_point=API,
+        description=fields.text("description", required=False), tags=fields.key_values("tags"),
+    )
+    return ok({"registered_model": registered_model_json(_detailed(model))})
+
+
+@mlflow_view
+def get_registered_model(request, fields, actor):
+    return ok({"registered_model": registered_model_json(_detailed(_model(fields, actor)))})
+
+
+@mlflow_view
+def rename_registered_model(request, fields, actor):
+    model = services.registered_model_rename(registered_model=_model(fields, actor),
+                                             new_name=fields.text("new_name"), actor=actor, entry_point=API)
+    return ok({"registered_model": registered_model_json(_detailed(model))})
+
+
+@mlflow_view
+def update_registered_model(request, fields, actor):
+    model = services.registered_model_update(registered_model=_model(fields, actor),
+                                             description=fields.text("description", required=False),
+                                             actor=actor, entry_point=API)
+    return ok({"registered_model": registered_model_json(_detailed(model))})
+
+
+@mlflow_view
+def delete_registered_model(request, fields, actor):
+    services.registered_model_delete(registered_model=_model(fields, actor), actor=actor, entry_point=API)
+    return ok()
+
+
+@mlflow_view
+def search_registered_models(request, fields, actor):
+    page = search.registered_model_search(
+        filter_string=fields.text("filter", required=False),
+        max_results=fields.integer("max_results", default=100),
+        order_by=fields.strings("order_by"),
+        page_token=fields.text("page_token", required=False) or None,
+        actor=actor,
+    )
+    return ok(paged({"registered_models": [registered_model_json(m) for m in page.items]}, page))
+
+
+@mlflow_view
+def set_registered_model_tag(request, fields, actor):
+    services.registered_model_set_tag(registered_model=_model(fields, actor), key=fields.text("key"),
+                                      value=fields.raw("value", ""), actor=actor, entry_point=API)
+    return ok()
+
+
+@mlflow_view
+def delete_registered_model_tag(request, fields, actor):
+    services.registered_model_delete_tag(registered_model=_model(fields, actor), key=fields.text("key"),
+                                         actor=actor, entry_point=API)
+    return ok()
+
+
+@mlflow_view
+def get_latest_versions(request, fields, actor):
+    model = _detailed(_model(fields, actor))
+    versions = latest_versions_per_stage(model.all_versions, fields.strings("stages") or None)
+    return ok({"model_versions": [model_version_json(v) for v in versions]})
+
+
+@mlflow_view
+def set_alias(request, fields, actor):
+    registered_model_alias_set(registered_model=_model(fields, actor), alias=fields.text("alias"),
+                               version_number=fields.text("version"), actor=actor, entry_point=API)
+    return ok()
+
+
+@mlflow_view
+def get_alias(request, fields, actor):
+    version = model_version_by_alias(name=fields.text("name"), alias=fields.text("alias"), actor=actor)
+    return ok({"model_version": model_version_json(version)})
+
+
+@mlflow_view
+def delete_alias(request, fields, actor):
+    registered_model_alias_delete(registered_model=_model(fields, actor), alias=fields.text("alias"),
+                                  actor=actor, entry_point=API)
+    return ok()
