@@ -7,3 +7,10 @@ class ApprovalsConfig(AppConfig):
     name = "approvals"
     verbose_name = "Approvals"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from models_app.governance import register_governance
+
+        from .gate import ApprovalsGovernance
+
+        register_governance(ApprovalsGovernance())

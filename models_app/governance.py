@@ -71,8 +71,10 @@ class Governance:
     def check_alias_change(self, change: AliasChange) -> None:
         """The promotion gate for aliases."""
 
-    def check_tag_write(self, *, actor, entry_point: str, key: str) -> None:
-        """Refuse writes of reserved tags by clients."""
+    def check_tag_write(
+        self, *, actor, entry_point: str, key: str, registered_model: RegisteredModel | None
+    ) -> None:
+        """Refuse writes of reserved tags by clients (`registered_model` None: the model is being created)."""
 
     def check_artifact_write(self, *, actor, path: str) -> None:
         """Refuse writes under the artifacts of a version in a protected stage."""

@@ -154,6 +154,18 @@ CELERY_TIMEZONE = TIME_ZONE
 REGISTRY_SINGLE_OCCUPANCY_STAGES = env_bool("REGISTRY_SINGLE_OCCUPANCY_STAGES", True)
 # Requests to the APIs without credentials are refused unless this is on.
 REGISTRY_ALLOW_ANONYMOUS = env_bool("REGISTRY_ALLOW_ANONYMOUS", False)
+# The permission level every signed-in user holds on every registered model unless a grant gives more
+# (a name from models_app.governance.PermissionLevel). The default lets plain MLflow workflows, including
+# Production moves, work out of the box; set CAN_READ or NONE to make per-model grants (approvals app) matter.
+REGISTRY_PERMISSION_LEVEL_NAMES = (
+    "NONE", "CAN_READ", "CAN_EDIT", "CAN_MANAGE_STAGING_VERSIONS", "CAN_MANAGE_PRODUCTION_VERSIONS", "CAN_MANAGE",
+)
+REGISTRY_DEFAULT_PERMISSION = env_str("REGISTRY_DEFAULT_PERMISSION", "CAN_MANAGE_PRODUCTION_VERSIONS").strip().upper()
+if REGISTRY_DEFAULT_PERMISSION not in REGISTRY_PERMISSION_LEVEL_NAMES:
+    raise ImproperlyConfigured(
+        f"REGISTRY_DEFAULT_PERMISSION must be one of {', '.join(REGISTRY_PERMISSION_LEVEL_NAMES)}, "
+        f"got {REGISTRY_DEFAULT_PERMISSION!r}"
+    )
 
 # --- REST framework --------------------------------------------------------------------------
 REST_FRAMEWORK = {

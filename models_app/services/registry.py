@@ -46,7 +46,7 @@ def registered_model_create(
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=None, level=PermissionLevel.CAN_EDIT)
     for key, _ in clean_tags:
-        governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+        governance.check_tag_write(actor=actor, entry_point=entry_point, key=key, registered_model=None)
     try:
         with transaction.atomic():
             model = RegisteredModel.objects.create(
@@ -104,7 +104,7 @@ def registered_model_set_tag(*, registered_model: RegisteredModel, key: str, val
     key, value = validate_key_value(key, value, what="tag")
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_EDIT)
-    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key, registered_model=registered_model)
     with transaction.atomic():
         upsert_key_values(RegisteredModelTag, "registered_model", registered_model, [(key, value)])
         RegisteredModel.objects.filter(pk=registered_model.pk).update(last_updated_timestamp=now_ms())
@@ -116,7 +116,7 @@ def registered_model_delete_tag(*, registered_model: RegisteredModel, key: str, 
     key = require_text(key, "key")
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_EDIT)
-    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key, registered_model=registered_model)
     with transaction.atomic():
         deleted, _ = RegisteredModelTag.objects.filter(registered_model=registered_model, key=key).delete()
         if not deleted:
@@ -193,11 +193,11 @@ def model_version_create(
     storage_path = artifact_uri_to_path(location)
     content_hash = artifacts_content_hash(storage_path) if storage_path is not None else ""
     governance = current_governance()
-    for key, _ in clean_tags:
-        governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
     with transaction.atomic():
         model = registered_model_lock(name)
         governance.authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_EDIT)
+        for key, _ in clean_tags:
+            governance.check_tag_write(actor=actor, entry_point=entry_point, key=key, registered_model=model)
         model.last_version_number += 1
         model.last_updated_timestamp = now_ms()
         model.save(update_fields=["last_version_number", "last_updated_timestamp"])
@@ -259,7 +259,7 @@ def model_version_set_tag(*, version: ModelVersion, key: str, value: str, actor,
     model = version.registered_model
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_EDIT)
-    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key, registered_model=model)
     with transaction.atomic():
         upsert_key_values(ModelVersionTag, "model_version", version, [(key, value)])
         _audit_model(AuditAction.MODEL_VERSION_TAG_SET, registered_model=model, actor=actor, entry_point=entry_point,
@@ -272,7 +272,7 @@ def model_version_delete_tag(*, version: ModelVersion, key: str, actor, entry_po
     model = version.registered_model
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_EDIT)
-    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key)
+    governance.check_tag_write(actor=actor, entry_point=entry_point, key=key, registered_model=model)
     with transaction.atomic():
         deleted, _ = ModelVersionTag.objects.filter(model_version=version, key=key).delete()
         if not deleted:

@@ -6,7 +6,7 @@ from models_app.services import registry, stages
 
 @pytest.fixture
 def audited_history(owner):
-    """A model with one version moved to Staging: five audit events in the chain."""
+    """A model with one version moved to Staging: six audit events in the chain (the creator's grant is one)."""
     actor = {"actor": owner, "entry_point": EntryPoint.NATIVE_API}
     model = registry.registered_model_create(name="fraud", **actor)
     version = registry.model_version_create(name="fraud", source="mlflow-artifacts:/0/fraud", **actor)

@@ -17,7 +17,7 @@ def _verify() -> str:
 
 def test_it_reports_an_intact_chain_with_its_length(audited_history):
     assert _verify().strip() == f"Audit chain intact: {AuditEvent.objects.count()} events"
-    assert AuditEvent.objects.count() == 5
+    assert AuditEvent.objects.count() == 6
 
 
 def test_it_reports_an_empty_chain_as_intact():
@@ -43,7 +43,7 @@ def test_it_names_the_event_after_a_deleted_middle_event(audited_history):
 def test_it_detects_a_deleted_last_event(audited_history):
     AuditEvent.objects.order_by("-id").first().delete()
 
-    with pytest.raises(CommandError, match="ends at 4 events, but 5 were recorded"):
+    with pytest.raises(CommandError, match="ends at 5 events, but 6 were recorded"):
         _verify()
 
 

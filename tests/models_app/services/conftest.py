@@ -1,10 +1,11 @@
 import pytest
 
-from models_app.governance import Governance, register_governance
+from models_app.governance import current_governance, register_governance
 
 
 @pytest.fixture
 def governance():
-    """Lets a test register its own Governance; the default one is put back afterwards."""
+    """Lets a test register its own Governance; the one registered before (the approvals app's) is put back."""
+    previous = current_governance()
     yield register_governance
-    register_governance(Governance())
+    register_governance(previous)

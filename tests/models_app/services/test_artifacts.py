@@ -14,6 +14,10 @@ from models_app.services.artifacts import (
     artifacts_content_hash,
 )
 
+# Writes and deletes ask the governance hook, which the approvals app answers from the database
+# (artifacts of versions in protected stages are immutable).
+pytestmark = pytest.mark.django_db
+
 FOLDER = "1/0123456789abcdef0123456789abcdef/artifacts"
 MEGABYTE = 1024 * 1024
 

@@ -1,0 +1,182 @@
+"""Governance records: per-model permissions, approval policies, review requests and reviews."""
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models.functions import Coalesce
+
+from models_app.governance import PermissionLevel
+from models_app.models import ModelVersion, RegisteredModel
+
+from .choices import OPEN_REVIEW_STATUSES, ReviewDecision, ReviewRequestStatus
+
+
+class ModelPermission(models.Model):
+    """A permission level on one registered model, granted to one user or one group."""
+
+    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="permissions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="model_permissions")
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="model_permissions")
+    level = models.PositiveSmallIntegerField(choices=PermissionLevel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["registered_model", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, group__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=False),
+                name="model_permission_one_principal",
+            ),
+            models.UniqueConstraint(fields=["registered_model", "user"], name="model_permission_unique_user"),
+            models.UniqueConstraint(fields=["registered_model", "group"], name="model_permission_unique_group"),
+        ]
+
+    def __str__(self) -> str:
+        principal = f"user {self.user}" if self.user_id else f"group {self.group}"
+        return f"{principal}: {PermissionLevel(self.level).name} on {self.registered_model}"
+
+
+class ApprovalPolicy(models.Model):
+    """Which stages and aliases of a model need approved review requests, and whose approvals count.
+
+    `registered_model` None is the global default policy; a model's own policy replaces it entirely.
+    """
+
+    name = models.CharField(max_length=200)
+    registered_model = models.ForeignKey(RegisteredModel, null=True, blank=True, on_delete=models.CASCADE,
+                                         related_name="approval_policies")
+    protected_stages = models.JSONField(default=list, blank=True)  # canonical stage names
+    protected_aliases = models.JSONField(default=list, blank=True)
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    # None: any user holding the manage level for the target may approve. PROTECT: deleting the group
+    # must not silently widen who may approve.
+    approver_group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="approval_policies")
+    allow_self_approval = models.BooleanField(default=False)
+    require_validation = models.BooleanField(default=False)
+    archive_previous = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "approval policies"
+        constraints = [
+            # One policy per model, and one global policy (NULL model folded to 0, which no model has).
+            models.UniqueConstraint(Coalesce("registered_model", 0), name="approval_policy_one_per_scope"),
+            models.CheckConstraint(condition=models.Q(required_approvals__gte=1),
+                                   name="approval_policy_required_approvals_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_global(self) -> bool:
+        return self.registered_model_id is None
+
+    def protects_stage(self, stage: str) -> bool:
+        return stage in self.protected_stages
+
+    def protects_alias(self, alias: str) -> bool:
+        return alias in self.protected_aliases
+
+    def snapshot(self) -> dict:
+        """The settings a review request is judged by, frozen when it is opened."""
+        return {
+            "id": self.pk, "name": self.name, "global": self.is_global,
+            "protected_stages": list(self.protected_stages), "protected_aliases": list(self.protected_aliases),
+            "required_approvals": self.required_approvals,
+            "approver_group_id": self.approver_group_id,
+            "approver_group": self.approver_group.name if self.approver_group_id else None,
+            "allow_self_approval": self.allow_self_approval, "require_validation": self.require_validation,
+            "archive_previous": self.archive_previous,
+        }
+
+
+class ReviewRequest(models.Model):
+    """A request to move one version into a protected stage or behind a protected alias."""
+
+    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="review_requests")
+    version_number = models.PositiveIntegerField()
+    # The number survives the version's deletion, so the request stays readable as history.
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="review_requests")
+    target_stage = models.CharField(max_length=20, blank=True)
+    target_alias = models.CharField(max_length=256, blank=True)
+    # The version's stage when the request was opened: a later change makes the request stale.
+    version_stage_at_request = models.CharField(max_length=20, blank=True)
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="review_requests")
+    requester_name = models.CharField(max_length=256, blank=True)
+    comment = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=ReviewRequestStatus.choices, default=ReviewRequestStatus.PENDING)
+    # Why the request is where it is when that is not obvious (approved but blocked, superseded by what).
+    status_message = models.TextField(blank=True)
+    policy = models.ForeignKey(ApprovalPolicy, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="review_requests")
+    policy_snapshot = models.JSONField(default=dict)
+    content_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(target_stage="") & ~models.Q(target_alias=""))
+                | (~models.Q(target_stage="") & models.Q(target_alias="")),
+                name="review_request_one_target",
+            ),
+            models.CheckConstraint(condition=models.Q(status__in=ReviewRequestStatus.values),
+                                   name="review_request_status_valid"),
+            # One open request per version and target; a race between two creators ends in AlreadyExists.
+            models.UniqueConstraint(
+                fields=["model_version", "target_stage", "target_alias"],
+                condition=models.Q(status__in=list(OPEN_REVIEW_STATUSES)),
+                name="review_request_one_open_per_target",
+            ),
+        ]
+        indexes = [
+            # the gate and supersession: open requests of a model
+            models.Index(fields=["registered_model", "status"], name="review_request_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.registered_model.name} v{self.version_number} -> {self.target_label}"
+
+    @property
+    def target_label(self) -> str:
+        return self.target_stage or f"@{self.target_alias}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REVIEW_STATUSES
+
+
+class Review(models.Model):
+    """One reviewer's decision on a request; each reviewer decides once."""
+
+    request = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="reviews")
+    reviewer_name = models.CharField(max_length=256)
+    decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
+    comment = models.TextField(blank=True)
+    # What the reviewer looked at: the version's artifacts hash at the moment of the decision.
+    content_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "reviewer"], name="review_one_per_reviewer"),
+            models.CheckConstraint(condition=models.Q(decision__in=ReviewDecision.values),
+                                   name="review_decision_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_name}: {self.decision} on #{self.request_id}"

@@ -1,0 +1,127 @@
+"""Reads of the approvals domain: effective permission levels, policies, review requests."""
+from django.conf import settings
+from django.db.models import Max, Q, QuerySet
+
+from models_app.governance import PermissionLevel
+from models_app.models import ModelVersion, RegisteredModel
+from models_app.services.artifacts import artifact_uri_to_path, artifacts_content_hash
+
+from .choices import OPEN_REVIEW_STATUSES, ReviewDecision, ReviewRequestStatus
+from .models import ApprovalPolicy, ModelPermission, ReviewRequest
+
+
+def is_registry_admin(user) -> bool:
+    """Staff superusers can do everything (and their bypasses are audited)."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_staff and user.is_superuser)
+
+
+def default_permission_level() -> PermissionLevel:
+    return PermissionLevel[settings.REGISTRY_DEFAULT_PERMISSION]
+
+
+def permission_level_of(*, user, registered_model: RegisteredModel | None) -> PermissionLevel:
+    """The effective level: the highest of the user's grants, their groups' grants and the default.
+
+    None is the system (everything); anonymous users get at most CAN_READ, and only when allowed.
+    """
+    if user is None or is_registry_admin(user):
+        return PermissionLevel.CAN_MANAGE
+    default = default_permission_level()
+    if not getattr(user, "is_authenticated", False):
+        allowed = settings.REGISTRY_ALLOW_ANONYMOUS
+        return PermissionLevel(min(default, PermissionLevel.CAN_READ)) if allowed else PermissionLevel.NONE
+    if registered_model is None:
+        return default
+    granted = ModelPermission.objects.filter(
+        _grants_of(user), registered_model=registered_model
+    ).aggregate(level=Max("level"))["level"]
+    return PermissionLevel(max(default, granted or PermissionLevel.NONE))
+
+
+def _grants_of(user) -> Q:
+    return Q(user=user) | Q(group__in=user.groups.all())
+
+
+def readable_models_filter(user) -> Q | None:
+    """A Q limiting RegisteredModel to what `user` may read; None when the default already allows all."""
+    if user is None or is_registry_admin(user):
+        return None
+    if permission_level_of(user=user, registered_model=None) >= PermissionLevel.CAN_READ:
+        return None
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    readable = ModelPermission.objects.filter(_grants_of(user), level__gte=PermissionLevel.CAN_READ)
+    return Q(pk__in=readable.values("registered_model_id"))
+
+
+def model_permissions(*, registered_model: RegisteredModel) -> QuerySet[ModelPermission]:
+    return ModelPermission.objects.filter(registered_model=registered_model).select_related("user", "group")
+
+
+def policy_effective(*, registered_model: RegisteredModel | None) -> ApprovalPolicy | None:
+    """The model's own policy, else the global one, else None (ungoverned)."""
+    policies = ApprovalPolicy.objects.select_related("approver_group", "registered_model")
+    if registered_model is not None:
+        own = policies.filter(registered_model=registered_model).first()
+        if own is not None:
+            return own
+    return policies.filter(registered_model__isnull=True).first()
+
+
+def policy_protecting_stage(*, registered_model: RegisteredModel, stage: str) -> ApprovalPolicy | None:
+    policy = policy_effective(registered_model=registered_model)
+    return policy if policy is not None and policy.protects_stage(stage) else None
+
+
+def policy_protecting_alias(*, registered_model: RegisteredModel, alias: str) -> ApprovalPolicy | None:
+    policy = policy_effective(registered_model=registered_model)
+    return policy if policy is not None and policy.protects_alias(alias) else None
+
+
+def policies_visible(user) -> QuerySet[ApprovalPolicy]:
+    """Global policies and the policies of models `user` may read."""
+    queryset = ApprovalPolicy.objects.select_related("registered_model", "approver_group")
+    condition = readable_models_filter(user)
+    if condition is None:
+        return queryset
+    readable = RegisteredModel.objects.filter(condition).values("pk")
+    return queryset.filter(Q(registered_model__isnull=True) | Q(registered_model__in=readable))
+
+
+def review_requests_open(*, registered_model: RegisteredModel) -> QuerySet[ReviewRequest]:
+    return ReviewRequest.objects.filter(registered_model=registered_model, status__in=OPEN_REVIEW_STATUSES)
+
+
+def review_request_open_for(*, version: ModelVersion, stage: str = "", alias: str = "") -> ReviewRequest | None:
+    return ReviewRequest.objects.filter(model_version=version, target_stage=stage, target_alias=alias,
+                                        status__in=OPEN_REVIEW_STATUSES).first()
+
+
+def review_request_inbox_for(user) -> QuerySet[ReviewRequest]:
+    """Pending requests `user` could decide: in their policy's approver group (or none named), not their own
+    unless the policy allows it, not yet reviewed by them, on models they can read. The level needed is
+    checked again when they decide."""
+    if not getattr(user, "is_authenticated", False):
+        return ReviewRequest.objects.none()
+    queryset = ReviewRequest.objects.filter(status=ReviewRequestStatus.PENDING).exclude(reviews__reviewer=user)
+    if not is_registry_admin(user):
+        group_ids = list(user.groups.values_list("pk", flat=True))
+        queryset = queryset.filter(Q(policy_snapshot__approver_group_id=None)
+                                   | Q(policy_snapshot__approver_group_id__in=group_ids))
+    queryset = queryset.exclude(Q(requester=user) & ~Q(policy_snapshot__allow_self_approval=True))
+    condition = readable_models_filter(user)
+    if condition is not None:
+        queryset = queryset.filter(registered_model__in=RegisteredModel.objects.filter(condition).values("pk"))
+    return queryset.select_related("registered_model", "requester").order_by("created_at", "id")
+
+
+def review_request_approvers(request: ReviewRequest) -> list[str]:
+    """Usernames of the approvals recorded on `request`, in the order they came."""
+    return list(request.reviews.filter(decision=ReviewDecision.APPROVE).order_by("created_at", "id")
+                .values_list("reviewer_name", flat=True))
+
+
+def version_content_hash(version: ModelVersion) -> str:
+    """The hash of the version's artifacts now (the registration hash when its files are not ours)."""
+    path = artifact_uri_to_path(version.storage_location or "")
+    return artifacts_content_hash(path) if path is not None else version.content_hash

@@ -1,0 +1,31 @@
+"""Helpers shared by the review-request services and the gate."""
+from django.utils import timezone
+
+from models_app.choices import AuditAction
+from models_app.services.audit import audit_record
+
+from ..choices import ReviewRequestStatus
+from ..models import ReviewRequest
+
+
+def validation_unavailable_message(policy_name: str) -> str:
+    return f"validation is required by policy '{policy_name}' but validation runs are not available yet"
+
+
+def review_request_audit(request: ReviewRequest, action: str, *, actor, entry_point: str, **details) -> None:
+    model_name = request.registered_model.name
+    audit_record(
+        action=action, actor=actor, entry_point=entry_point, object_type="review_request", object_id=str(request.pk),
+        registered_model_name=model_name,
+        details={"version": request.version_number, "target": request.target_label, "status": request.status,
+                 "policy": request.policy_snapshot.get("name"), "content_hash": request.content_hash, **details},
+    )
+
+
+def review_request_supersede(request: ReviewRequest, *, reason: str, actor, entry_point: str) -> None:
+    """Close a stale open request (the caller holds its row lock or runs inside the change that made it stale)."""
+    request.status = ReviewRequestStatus.SUPERSEDED
+    request.status_message = reason
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "status_message", "decided_at"])
+    review_request_audit(request, AuditAction.REVIEW_SUPERSEDED, actor=actor, entry_point=entry_point, reason=reason)

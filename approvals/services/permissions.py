@@ -1,0 +1,110 @@
+"""Per-model permission checks and grants."""
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from models_app.choices import AuditAction
+from models_app.exceptions import InvalidParameter, NotFound, PermissionDenied
+from models_app.governance import PermissionLevel
+from models_app.models import RegisteredModel
+from models_app.services.audit import actor_display_name, audit_record
+
+from ..models import ModelPermission
+from ..selectors import default_permission_level, permission_level_of
+
+# What each level is needed for, for refusal messages that say what was attempted.
+LEVEL_PURPOSE = {
+    PermissionLevel.CAN_READ: "reading it",
+    PermissionLevel.CAN_EDIT: "editing it (versions, descriptions, tags, aliases)",
+    PermissionLevel.CAN_MANAGE_STAGING_VERSIONS: "moving a version into or out of Staging",
+    PermissionLevel.CAN_MANAGE_PRODUCTION_VERSIONS: "moving a version into or out of Production",
+    PermissionLevel.CAN_MANAGE: "managing it (rename, delete, permissions, policies)",
+}
+
+
+def permission_require(*, actor, registered_model: RegisteredModel | None, level: PermissionLevel,
+                       purpose: str = "") -> None:
+    """Refuse with a message naming the model, the level held and the level needed."""
+    if getattr(actor, "is_authenticated", False) and default_permission_level() >= level:
+        return  # grants only add to the default: no need to read them
+    held = permission_level_of(user=actor, registered_model=registered_model)
+    if held >= level:
+        return
+    level = PermissionLevel(level)
+    who = f"User '{actor.get_username()}'" if getattr(actor, "is_authenticated", False) else "An anonymous user"
+    if registered_model is None:
+        raise PermissionDenied(f"{who} has {held.name} by default; creating a registered model needs {level.name}.")
+    purpose = purpose or LEVEL_PURPOSE[level]
+    raise PermissionDenied(
+        f"{who} has {held.name} on model '{registered_model.name}'; {purpose} needs {level.name}."
+    )
+
+
+def permission_level_parse(level) -> PermissionLevel:
+    """A PermissionLevel from its value or its name (e.g. 'CAN_READ')."""
+    if isinstance(level, str) and level.strip().upper() in PermissionLevel.names:
+        return PermissionLevel[level.strip().upper()]
+    if isinstance(level, int) and level in PermissionLevel.values:
+        return PermissionLevel(level)
+    raise InvalidParameter(f"Invalid permission level: {level!r}. Use one of {', '.join(PermissionLevel.names)}.")
+
+
+def _principal(user, group) -> dict:
+    if (user is None) == (group is None):
+        raise InvalidParameter("Grant a permission to exactly one of 'user' or 'group'.")
+    return {"user": user} if user is not None else {"group": group}
+
+
+def _principal_label(user, group) -> str:
+    return f"user:{user.get_username()}" if user is not None else f"group:{group.name}"
+
+
+def permission_set(*, registered_model: RegisteredModel, level, actor, entry_point: str, user=None,
+                   group: Group | None = None) -> ModelPermission:
+    """Grant `level` on the model to a user or a group (replacing their previous grant); needs CAN_MANAGE."""
+    principal = _principal(user, group)
+    level = permission_level_parse(level)
+    permission_require(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE,
+                       purpose="changing its permissions")
+    with transaction.atomic():
+        previous = ModelPermission.objects.select_for_update().filter(
+            registered_model=registered_model, **principal).first()
+        grant, _ = ModelPermission.objects.update_or_create(
+            registered_model=registered_model, **principal, defaults={"level": level})
+        _audit(registered_model, actor=actor, entry_point=entry_point, principal=_principal_label(user, group),
+               level=level.name, previous=PermissionLevel(previous.level).name if previous else None)
+    return grant
+
+
+def permission_remove(*, registered_model: RegisteredModel, actor, entry_point: str, user=None,
+                      group: Group | None = None) -> None:
+    principal = _principal(user, group)
+    permission_require(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE,
+                       purpose="changing its permissions")
+    label = _principal_label(user, group)
+    with transaction.atomic():
+        grant = ModelPermission.objects.select_for_update().filter(
+            registered_model=registered_model, **principal).first()
+        if grant is None:
+            raise NotFound(f"No permission for {label} on model '{registered_model.name}'.")
+        grant.delete()
+        _audit(registered_model, actor=actor, entry_point=entry_point, principal=label, level=None,
+               previous=PermissionLevel(grant.level).name)
+
+
+def permission_grant_creator(*, registered_model: RegisteredModel, actor, entry_point: str) -> None:
+    """The user who creates a model manages it (inside the creating transaction)."""
+    if not getattr(actor, "is_authenticated", False):
+        return
+    ModelPermission.objects.create(registered_model=registered_model, user=actor, level=PermissionLevel.CAN_MANAGE)
+    _audit(registered_model, actor=actor, entry_point=entry_point, principal=_principal_label(actor, None),
+           level=PermissionLevel.CAN_MANAGE.name, previous=None, reason="creator of the model")
+
+
+def _audit(registered_model, *, actor, entry_point, principal, level, previous, reason=""):
+    details = {"principal": principal, "level": level, "previous_level": previous,
+               "granted_by": actor_display_name(actor)}
+    if reason:
+        details["reason"] = reason
+    audit_record(action=AuditAction.PERMISSION_CHANGED, actor=actor, entry_point=entry_point,
+                 object_type="model_permission", object_id=f"{registered_model.name}:{principal}",
+                 registered_model_name=registered_model.name, details=details)

@@ -1,0 +1,125 @@
+"""Approval policies: which stages and aliases need reviews, and whose approvals count."""
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+
+from models_app.choices import ARCHIVE_EXISTING_ALLOWED_STAGES, AuditAction
+from models_app.exceptions import AlreadyExists, InvalidParameter, PermissionDenied
+from models_app.governance import PermissionLevel
+from models_app.models import RegisteredModel
+from models_app.services.audit import audit_record
+from models_app.services.common import require_text
+from models_app.services.stages import alias_validate, stage_parse
+
+from ..models import ApprovalPolicy
+from ..selectors import is_registry_admin
+from .permissions import permission_require
+
+POLICY_FIELDS = ("name", "protected_stages", "protected_aliases", "required_approvals", "approver_group",
+                 "allow_self_approval", "require_validation", "archive_previous")
+
+
+def policy_create(*, name: str, actor, entry_point: str, registered_model: RegisteredModel | None = None,
+                  protected_stages=(), protected_aliases=(), required_approvals: int = 1,
+                  approver_group: Group | None = None, allow_self_approval: bool = False,
+                  require_validation: bool = False, archive_previous: bool = True) -> ApprovalPolicy:
+    """Create a model's policy (CAN_MANAGE on it) or the global default policy (staff superusers)."""
+    _require_policy_rights(actor=actor, registered_model=registered_model)
+    policy = ApprovalPolicy(registered_model=registered_model)
+    _assign(policy, name=name, protected_stages=protected_stages, protected_aliases=protected_aliases,
+            required_approvals=required_approvals, approver_group=approver_group,
+            allow_self_approval=allow_self_approval, require_validation=require_validation,
+            archive_previous=archive_previous)
+    _save(policy, AuditAction.POLICY_CREATED, actor=actor, entry_point=entry_point)
+    return policy
+
+
+def policy_update(*, policy: ApprovalPolicy, actor, entry_point: str, **changes) -> ApprovalPolicy:
+    """Change some of a policy's settings (keywords named as the fields); open requests keep their snapshot."""
+    unknown = sorted(set(changes) - set(POLICY_FIELDS))
+    if unknown:
+        raise InvalidParameter(f"Unknown policy field(s): {', '.join(unknown)}. Known: {', '.join(POLICY_FIELDS)}.")
+    _require_policy_rights(actor=actor, registered_model=policy.registered_model)
+    current = {field: getattr(policy, field) for field in POLICY_FIELDS}
+    _assign(policy, **{**current, **changes})
+    _save(policy, AuditAction.POLICY_UPDATED, actor=actor, entry_point=entry_point)
+    return policy
+
+
+def policy_delete(*, policy: ApprovalPolicy, actor, entry_point: str) -> None:
+    _require_policy_rights(actor=actor, registered_model=policy.registered_model)
+    with transaction.atomic():
+        _audit(policy, AuditAction.POLICY_DELETED, actor=actor, entry_point=entry_point)
+        policy.delete()
+
+
+def _require_policy_rights(*, actor, registered_model: RegisteredModel | None) -> None:
+    if registered_model is not None:
+        permission_require(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE,
+                           purpose="changing its approval policy")
+    elif actor is not None and not is_registry_admin(actor):
+        raise PermissionDenied("Only staff superusers can change the global approval policy.")
+
+
+def _assign(policy: ApprovalPolicy, *, name, protected_stages, protected_aliases, required_approvals,
+            approver_group, allow_self_approval, require_validation, archive_previous) -> None:
+    policy.name = require_text(name, "name", max_length=200).strip()
+    policy.protected_stages = _stages_clean(protected_stages)
+    policy.protected_aliases = _aliases_clean(protected_aliases)
+    if not policy.protected_stages and not policy.protected_aliases:
+        raise InvalidParameter(f"Policy '{policy.name}' protects nothing: name at least one stage or alias.")
+    policy.required_approvals = _positive_int(required_approvals, "required_approvals")
+    if approver_group is not None and not isinstance(approver_group, Group):
+        raise InvalidParameter("Parameter 'approver_group' must be a group.")
+    policy.approver_group = approver_group
+    policy.allow_self_approval = bool(allow_self_approval)
+    policy.require_validation = bool(require_validation)
+    policy.archive_previous = bool(archive_previous)
+
+
+def _stages_clean(stages) -> list[str]:
+    cleaned = []
+    for name in _as_list(stages, "protected_stages"):
+        stage = stage_parse(name)
+        if stage not in ARCHIVE_EXISTING_ALLOWED_STAGES:
+            raise InvalidParameter(f"A policy can protect Staging and Production, not {stage.value}.")
+        if stage.value not in cleaned:
+            cleaned.append(stage.value)
+    return cleaned
+
+
+def _aliases_clean(aliases) -> list[str]:
+    cleaned = []
+    for alias in _as_list(aliases, "protected_aliases"):
+        alias = alias_validate(alias)
+        if alias not in cleaned:
+            cleaned.append(alias)
+    return cleaned
+
+
+def _as_list(value, field: str) -> list:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise InvalidParameter(f"Parameter '{field}' must be a list, got {type(value).__name__}.")
+    return list(value)
+
+
+def _positive_int(value, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidParameter(f"Parameter '{field}' must be an integer of at least 1, got {value!r}.")
+    return value
+
+
+def _save(policy: ApprovalPolicy, action: str, *, actor, entry_point: str) -> None:
+    try:
+        with transaction.atomic():
+            policy.save()
+            _audit(policy, action, actor=actor, entry_point=entry_point)
+    except IntegrityError:
+        scope = f"Model '{policy.registered_model.name}'" if policy.registered_model_id else "The registry"
+        kind = "an approval policy" if policy.registered_model_id else "a global approval policy"
+        raise AlreadyExists(f"{scope} already has {kind}; update it instead.") from None
+
+
+def _audit(policy: ApprovalPolicy, action: str, *, actor, entry_point: str) -> None:
+    model_name = policy.registered_model.name if policy.registered_model_id else ""
+    audit_record(action=action, actor=actor, entry_point=entry_point, object_type="approval_policy",
+                 object_id=str(policy.pk), registered_model_name=model_name, details=policy.snapshot())

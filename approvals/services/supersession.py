@@ -1,0 +1,48 @@
+"""Closing review requests that a stage change or an alias move made stale."""
+from models_app.governance import AliasChange, StageChange
+
+from ..selectors import review_requests_open
+from .common import review_request_supersede
+
+
+def review_requests_supersede_after_stage_change(change: StageChange) -> None:
+    """Inside the change's transaction: supersede open stage requests that no longer make sense.
+
+    A request is stale when its version's stage is no longer the one it had when the request was
+    opened (it moved, or was archived as a previous occupant), or when another request for the same
+    stage was just applied.
+    """
+    model = change.version.registered_model
+    requests = (review_requests_open(registered_model=model).exclude(target_stage="")
+                .exclude(pk=change.review_request_id).select_for_update(of=("self",)).select_related("model_version"))
+    for request in requests:
+        reason = _stage_staleness(request, change)
+        if reason:
+            review_request_supersede(request, reason=reason, actor=change.actor, entry_point=change.entry_point)
+
+
+def _stage_staleness(request, change: StageChange) -> str:
+    version = request.model_version
+    if version is None:
+        return f"version {request.version_number} was deleted"
+    if version.stage != request.version_stage_at_request:
+        return f"version {version.version} moved from {request.version_stage_at_request} to {version.stage}"
+    if change.review_request_id is not None and request.target_stage == change.to_stage:
+        return (f"review request #{change.review_request_id} put version {change.version.version} "
+                f"in {change.to_stage}")
+    return ""
+
+
+def review_requests_supersede_after_alias_change(change: AliasChange) -> None:
+    """Supersede other requests for the alias once one was applied, or ones the move already fulfilled."""
+    requests = (review_requests_open(registered_model=change.registered_model).filter(target_alias=change.alias)
+                .exclude(pk=change.review_request_id).select_for_update(of=("self",)))
+    for request in requests:
+        if change.review_request_id is not None:
+            reason = f"review request #{change.review_request_id} moved @{change.alias} to version " \
+                     f"{change.version.version}"
+        elif change.version is not None and request.model_version_id == change.version.pk:
+            reason = f"@{change.alias} was pointed at version {change.version.version} directly"
+        else:
+            continue
+        review_request_supersede(request, reason=reason, actor=change.actor, entry_point=change.entry_point)

@@ -1,0 +1,66 @@
+"""Fixtures for governance tests: a model with real artifact files, an approver group, an admin, a policy."""
+import io
+import itertools
+
+import pytest
+from django.contrib.auth.models import Group
+
+from approvals.services import policy_create
+from models_app.choices import EntryPoint
+from models_app.services.artifacts import artifact_write
+from models_app.services.registry import model_version_create, registered_model_create
+
+API = EntryPoint.NATIVE_API
+_folders = itertools.count(1)
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser("admin", "admin@example.com", "admin-pass")
+
+
+@pytest.fixture
+def approvers(django_user_model, reviewer):
+    """Group 'prod-approvers' with three members: reviewer, reviewer2, reviewer3."""
+    group = Group.objects.create(name="prod-approvers")
+    others = [django_user_model.objects.create_user(name, f"{name}@example.com", "pass")
+              for name in ("reviewer2", "reviewer3")]
+    group.user_set.add(reviewer, *others)
+    return group
+
+
+@pytest.fixture
+def iris(owner):
+    """Model 'iris_classifier' created by owner (who therefore holds CAN_MANAGE on it)."""
+    return registered_model_create(name="iris_classifier", actor=owner, entry_point=API)
+
+
+def artifacts_store(path: str, *, weights: bytes = b"weights-1") -> None:
+    artifact_write(path=f"{path}/MLmodel", stream=io.BytesIO(b"flavors: {}\n"), actor=None)
+    artifact_write(path=f"{path}/model.pkl", stream=io.BytesIO(weights), actor=None)
+
+
+@pytest.fixture
+def make_version(owner):
+    """Register a version of `model` whose files exist in the artifact store."""
+
+    def make(model, *, actor=None, weights: bytes = b"weights-1"):
+        path = f"1/models/m-{next(_folders):032x}/artifacts"
+        artifacts_store(path, weights=weights)
+        return model_version_create(name=model.name, source=f"mlflow-artifacts:/{path}", actor=actor or owner,
+                                    entry_point=API)
+
+    return make
+
+
+@pytest.fixture
+def prod_policy(admin_user, iris, approvers):
+    """'prod-gate' on iris: Production and @champion need 2 approvals from prod-approvers."""
+    return policy_create(name="prod-gate", registered_model=iris, protected_stages=["production"],
+                         protected_aliases=["champion"], required_approvals=2, approver_group=approvers,
+                         actor=admin_user, entry_point=API)
+
+
+@pytest.fixture
+def user_named(django_user_model):
+    return lambda name: django_user_model.objects.get(username=name)
