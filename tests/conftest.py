@@ -3,6 +3,8 @@ import os
 
 import pytest
 
+from models_app.governance import current_governance, register_governance
+
 # Playwright's sync API runs an event loop in the test thread; Django must still allow ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -19,6 +21,14 @@ def _fast_settings(settings, tmp_path):
         },
     }
     settings.REGISTRY_SINGLE_OCCUPANCY_STAGES = True
+
+
+@pytest.fixture
+def governance():
+    """Lets a test register its own Governance; the one registered before (the approvals app's) is put back."""
+    previous = current_governance()
+    yield register_governance
+    register_governance(previous)
 
 
 @pytest.fixture

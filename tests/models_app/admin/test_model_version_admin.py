@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from models_app.choices import EntryPoint
 from models_app.exceptions import PermissionDenied
-from models_app.governance import Governance, register_governance
+from models_app.governance import Governance
 from models_app.models import AuditEvent, ModelVersion, RegisteredModel, StageTransition
 from models_app.services import registry
 
@@ -20,14 +20,12 @@ def version(owner):
 
 
 @pytest.fixture
-def refusing_gate():
+def refusing_gate(governance):
     class RefusingGate(Governance):
         def check_stage_change(self, change):
             raise PermissionDenied("Production needs an approved review request.")
 
-    register_governance(RefusingGate())
-    yield
-    register_governance(Governance())
+    governance(RefusingGate())
 
 
 def _act(client, action: str, *versions):

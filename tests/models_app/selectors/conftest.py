@@ -2,7 +2,6 @@
 import pytest
 
 from models_app.choices import EntryPoint
-from models_app.governance import Governance, register_governance
 from models_app.models import RegisteredModel
 from models_app.models.base import now_ms
 from models_app.services.experiments import experiment_create
@@ -43,9 +42,3 @@ def register(owner, experiment):
                                     entry_point=EntryPoint.SYSTEM, run_id=run.pk if run else None, tags=list(tags))
     return make
 
-
-@pytest.fixture
-def governance():
-    """Lets a test register its own Governance; the default one is put back afterwards."""
-    yield register_governance
-    register_governance(Governance())
