@@ -125,3 +125,27 @@ def version_content_hash(version: ModelVersion) -> str:
     """The hash of the version's artifacts now (the registration hash when its files are not ours)."""
     path = artifact_uri_to_path(version.storage_location or "")
     return artifacts_content_hash(path) if path is not None else version.content_hash
+
+
+def review_requests_visible(user) -> QuerySet[ReviewRequest]:
+    """Review requests on models `user` may read, with what their list shows already joined."""
+    queryset = ReviewRequest.objects.select_related("registered_model")
+    condition = readable_models_filter(user)
+    if condition is not None:
+        queryset = queryset.filter(registered_model__in=RegisteredModel.objects.filter(condition).values("pk"))
+    return queryset
+
+
+def review_requests_filtered(user, *, status: str = "", model: str = "", stage: str = "", mine: bool = False,
+                             awaiting_me: bool = False) -> QuerySet[ReviewRequest]:
+    """The list filters of the API: by status, model name, target stage, own requests, or the user's inbox."""
+    queryset = review_request_inbox_for(user) if awaiting_me else review_requests_visible(user)
+    if status:
+        queryset = queryset.filter(status=status)
+    if model:
+        queryset = queryset.filter(registered_model__name=model)
+    if stage:
+        queryset = queryset.filter(target_stage__iexact=stage)
+    if mine:
+        queryset = queryset.filter(requester=user) if getattr(user, "is_authenticated", False) else queryset.none()
+    return queryset

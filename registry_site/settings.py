@@ -188,7 +188,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"StageEnum": "models_app.choices.Stage"},
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "models_app.choices.Stage",
+                            "ModelVersionStatusEnum": "models_app.choices.ModelVersionStatus",
+                            "ReviewRequestStatusEnum": "approvals.choices.ReviewRequestStatus"},
 }
 
 LOGGING = {

@@ -1,0 +1,184 @@
+"""Approvals API: review requests, approval policies, per-model permissions, rollback.
+
+Views fetch through selectors and change state through one service; domain errors are translated by
+models_app/api/exception_handlers.py.
+"""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from models_app.api.serializers import ModelVersionSummarySerializer
+from models_app.api.views import cursor_pagination
+from models_app.choices import EntryPoint
+from models_app.exceptions import NotFound
+from models_app.selectors import registry as registry_selectors
+
+from .. import selectors, services
+from ..models import ReviewRequest
+from . import serializers
+
+API = EntryPoint.NATIVE_API
+
+
+class ReviewRequestViewSet(viewsets.ReadOnlyModelViewSet):
+    """Review requests; filters: status, model, stage, mine=true, awaiting_me=true."""
+
+    pagination_class = cursor_pagination("-id")
+    serializer_class = serializers.ReviewRequestSummarySerializer
+
+    def get_queryset(self) -> QuerySet:
+        query = serializers.ReviewRequestQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.review_requests_filtered(self.request.user, **query.validated_data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(serializers.ReviewRequestDetailSerializer(self._request(pk)).data)
+
+    def _request(self, pk) -> ReviewRequest:
+        found = (selectors.review_requests_visible(self.request.user).prefetch_related("reviews")
+                 .filter(pk=pk).first())
+        if found is None:
+            raise NotFound(f"Review request #{pk} does not exist or is not visible to you.")
+        return found
+
+    @extend_schema(request=serializers.ReviewRequestCreateSerializer,
+                   responses={201: serializers.ReviewRequestDetailSerializer})
+    def create(self, request: Request) -> Response:
+        body = serializers.ReviewRequestCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        version = registry_selectors.model_version_get(name=data["model"], version=data["version"],
+                                                       actor=request.user)
+        created = services.review_request_create(version=version, actor=request.user, entry_point=API,
+                                                 stage=data["stage"], alias=data["alias"], comment=data["comment"])
+        return Response(serializers.ReviewRequestDetailSerializer(self._request(created.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    def _decide(self, request: Request, pk: str, service) -> Response:
+        body = serializers.CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        service(request=self._request(pk), actor=request.user, entry_point=API,
+                comment=body.validated_data["comment"])
+        return Response(serializers.ReviewRequestDetailSerializer(self._request(pk)).data)
+
+    @extend_schema(request=serializers.CommentSerializer, responses=serializers.ReviewRequestDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        """Approve; the approval reaching the policy's quorum applies the change."""
+        return self._decide(request, pk, services.review_request_approve)
+
+    @extend_schema(request=serializers.CommentSerializer, responses=serializers.ReviewRequestDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._decide(request, pk, services.review_request_reject)
+
+    @extend_schema(request=serializers.CommentSerializer, responses=serializers.ReviewRequestDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        return self._decide(request, pk, services.review_request_cancel)
+
+
+def _group_get(name: str | None) -> Group | None:
+    if not name:
+        return None
+    group = Group.objects.filter(name=name).first()
+    if group is None:
+        raise NotFound(f"Group '{name}' does not exist.")
+    return group
+
+
+def _user_get(username: str):
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"User '{username}' does not exist.")
+    return user
+
+
+class PolicyViewSet(viewsets.ModelViewSet):
+    """Approval policies: a model's own (CAN_MANAGE on it) or the global one (staff superusers)."""
+
+    pagination_class = cursor_pagination("id")
+    serializer_class = serializers.PolicySerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.policies_visible(self.request.user)
+
+    @extend_schema(request=serializers.PolicyInputSerializer, responses={201: serializers.PolicySerializer})
+    def create(self, request: Request) -> Response:
+        body = serializers.PolicyInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        model_name = data.pop("model")
+        model = registry_selectors.registered_model_get(name=model_name, actor=request.user) if model_name else None
+        data["approver_group"] = _group_get(data["approver_group"])
+        policy = services.policy_create(registered_model=model, actor=request.user, entry_point=API, **data)
+        return Response(serializers.PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.PolicyInputSerializer, responses=serializers.PolicySerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        body = serializers.PolicyInputSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        changes = dict(body.validated_data)
+        if "model" in changes:
+            return Response({"model": ["A policy's model cannot change; delete it and create another."]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        if "approver_group" in changes:
+            changes["approver_group"] = _group_get(changes["approver_group"])
+        policy = services.policy_update(policy=self.get_object(), actor=request.user, entry_point=API, **changes)
+        return Response(serializers.PolicySerializer(policy).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.policy_delete(policy=self.get_object(), actor=request.user, entry_point=API)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ModelPermissionsView(APIView):
+    """The grants on one model; PUT sets (or, with level NONE/null, removes) a user's or group's level."""
+
+    @extend_schema(responses=serializers.PermissionSerializer(many=True))
+    def get(self, request: Request, name: str) -> Response:
+        model = registry_selectors.registered_model_get(name=name, actor=request.user)
+        grants = selectors.model_permissions(registered_model=model)
+        return Response(serializers.PermissionSerializer(grants, many=True).data)
+
+    @extend_schema(request=serializers.PermissionInputSerializer,
+                   responses=serializers.PermissionSerializer(many=True))
+    def put(self, request: Request, name: str) -> Response:
+        body = serializers.PermissionInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        model = registry_selectors.registered_model_get(name=name, actor=request.user)
+        principal = {"user": _user_get(data["user"])} if data["user"] else {"group": _group_get(data["group"])}
+        if data["level"] is None or data["level"].strip().upper() == "NONE":
+            services.permission_remove(registered_model=model, actor=request.user, entry_point=API, **principal)
+        else:
+            services.permission_set(registered_model=model, level=data["level"], actor=request.user,
+                                    entry_point=API, **principal)
+        return self.get(request, name)
+
+
+class RollbackView(APIView):
+    """Put back the previous occupant of a stage or alias: 200 with it, or 202 with the review request opened."""
+
+    @extend_schema(request=serializers.RollbackInputSerializer,
+                   responses={200: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT})
+    def post(self, request: Request, name: str) -> Response:
+        body = serializers.RollbackInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        model = registry_selectors.registered_model_get(name=name, actor=request.user)
+        result = services.rollback(registered_model=model, actor=request.user, entry_point=API,
+                                   **body.validated_data)
+        if result.review_request is not None:
+            opened = selectors.review_requests_visible(request.user).prefetch_related("reviews")
+            data = serializers.ReviewRequestDetailSerializer(opened.get(pk=result.review_request.pk)).data
+            return Response({"review_request": data}, status=status.HTTP_202_ACCEPTED)
+        version = registry_selectors.model_version_get(name=name, version=result.version.version, actor=request.user)
+        return Response({"version": ModelVersionSummarySerializer(version).data})
