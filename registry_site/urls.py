@@ -14,4 +14,7 @@ urlpatterns = [
     # MLflow-compatible REST API, under the client's prefix and the MLflow UI's.
     path("api/", include("models_app.mlflow_api.urls")),
     path("ajax-api/", include("models_app.mlflow_api.urls")),
+    # Dashboard pages (HTMX); last, so the prefixes above win.
+    path("approvals/", include("approvals.urls")),
+    path("", include("models_app.urls")),
 ]

@@ -1,0 +1,16 @@
+"""Approvals pages, mounted under /approvals/."""
+from django.urls import path
+
+from . import views
+
+app_name = "approvals"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("inbox-count/", views.inbox_count, name="inbox_count"),
+    path("requests/<int:pk>/", views.reviewrequest_detail, name="reviewrequest_detail"),
+    path("requests/<int:pk>/approve/", views.reviewrequest_approve, name="reviewrequest_approve"),
+    path("requests/<int:pk>/reject/", views.reviewrequest_reject, name="reviewrequest_reject"),
+    path("requests/<int:pk>/cancel/", views.reviewrequest_cancel, name="reviewrequest_cancel"),
+    path("models/<str:name>/versions/<int:version>/requests/", views.version_requests, name="version_requests"),
+]

@@ -1,0 +1,144 @@
+"""Approvals pages: the reviewer's inbox, a request's evidence, and asking for a promotion from a version page.
+
+Every decision goes through approvals.services; a refusal (RegistryError) is shown with its reason, never as a 403.
+"""
+from urllib.parse import urlparse
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from models_app.choices import EntryPoint, Stage
+from models_app.exceptions import NotFound, RegistryError
+from models_app.selectors.registry import model_version_get, registered_model_get
+from models_app.views.common import attempt, flash_outcome, found_or_404
+
+from .models import ReviewRequest
+from .page_selectors import (
+    review_requests_mine,
+    review_requests_of_version,
+    review_requests_recently_decided,
+    review_requests_with_evidence,
+)
+from .selectors import review_request_inbox_for
+from .services import review_request_approve, review_request_cancel, review_request_create, review_request_reject
+
+DECISIONS = {"approve": (review_request_approve, "approved"), "reject": (review_request_reject, "rejected")}
+
+
+@login_required
+@require_GET
+def inbox(request):
+    context = {
+        "inbox": review_requests_with_evidence(review_request_inbox_for(request.user)),
+        "mine": review_requests_mine(request.user),
+        "decided": review_requests_recently_decided(request.user),
+    }
+    return render(request, "approvals/inbox.html", context)
+
+
+@login_required
+@require_GET
+def inbox_count(request):
+    """The nav link with the number of requests awaiting the user (loaded by every page after it renders)."""
+    page_path = urlparse(getattr(request.htmx, "current_url", None) or "").path
+    context = {"pending_count": review_request_inbox_for(request.user).count(),
+               "current": page_path.startswith(reverse("approvals:inbox"))}
+    return render(request, "approvals/partials/inbox_count.html", context)
+
+
+def _readable_request(request, pk: int) -> ReviewRequest:
+    """The review request, if its model is readable by the user (otherwise a 404, as for the model itself)."""
+    found = get_object_or_404(ReviewRequest.objects.select_related("registered_model"), pk=pk)
+    try:
+        registered_model_get(name=found.registered_model.name, actor=request.user)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    return found
+
+
+@login_required
+@require_GET
+def reviewrequest_detail(request, pk: int):
+    found = _readable_request(request, pk)
+    [evidence] = review_requests_with_evidence(ReviewRequest.objects.filter(pk=found.pk))
+    return render(request, "approvals/reviewrequest_detail.html", {"review_request": evidence})
+
+
+def _decide(request, pk: int, decision: str):
+    """Approve or reject; HTMX gets the row again plus the nav counter out of band, a plain POST a redirect."""
+    found = _readable_request(request, pk)
+    decide, verb = DECISIONS[decision]
+    _, error = attempt(lambda: decide(request=found, actor=request.user, entry_point=EntryPoint.PAGE,
+                                      comment=request.POST.get("comment", "")), refused=f"Not {verb}")
+    notice = "" if error else f"Request #{found.pk} {verb}."
+    if not request.htmx:
+        flash_outcome(request, error=error, notice=notice)
+        return redirect("approvals:inbox")
+    [evidence] = review_requests_with_evidence(ReviewRequest.objects.filter(pk=found.pk))
+    context = {"review_request": evidence, "row_error": error, "row_notice": notice, "oob": True, "current": True,
+               "pending_count": review_request_inbox_for(request.user).count()}
+    row = render_to_string("approvals/partials/inbox_row.html", context, request)
+    return HttpResponse(row + render_to_string("approvals/partials/inbox_count.html", context, request))
+
+
+@login_required
+@require_POST
+def reviewrequest_approve(request, pk: int):
+    return _decide(request, pk, "approve")
+
+
+@login_required
+@require_POST
+def reviewrequest_reject(request, pk: int):
+    return _decide(request, pk, "reject")
+
+
+@login_required
+@require_POST
+def reviewrequest_cancel(request, pk: int):
+    found = _readable_request(request, pk)
+    try:
+        review_request_cancel(request=found, actor=request.user, entry_point=EntryPoint.PAGE,
+                              comment=request.POST.get("comment", ""))
+        messages.success(request, f"Request #{found.pk} cancelled.")
+    except RegistryError as refusal:
+        messages.error(request, f"Not cancelled: {refusal.message}")
+    return redirect("approvals:reviewrequest_detail", pk=found.pk)
+
+
+def _version_or_404(request, name: str, version: int):
+    return found_or_404(model_version_get, name=name, version=version, actor=request.user)
+
+
+def _version_requests_context(version, *, error: str = "", notice: str = "", form: dict | None = None) -> dict:
+    return {"version": version, "requests": review_requests_of_version(version), "form": form or {},
+            "stage_choices": [Stage.STAGING, Stage.PRODUCTION], "request_error": error, "request_notice": notice}
+
+
+@login_required
+def version_requests(request, name: str, version: int):
+    """GET: the version's review requests and the "Request promotion" form; POST: open a request."""
+    found = _version_or_404(request, name, version)
+    if request.method != "POST":
+        return _version_requests_render(request, _version_requests_context(found))
+    opened, error = attempt(lambda: review_request_create(
+        version=found, actor=request.user, entry_point=EntryPoint.PAGE, stage=request.POST.get("stage") or None,
+        alias=request.POST.get("alias") or None, comment=request.POST.get("comment", ""),
+    ), refused="Request refused")
+    notice = f"Review request #{opened.pk} opened for {opened.target_label}." if opened else ""
+    if not request.htmx:
+        flash_outcome(request, error=error, notice=notice)
+        return redirect("approvals:version_requests", name=name, version=version)
+    form = request.POST.dict() if error else {}
+    return _version_requests_render(request, _version_requests_context(found, error=error, notice=notice, form=form))
+
+
+def _version_requests_render(request, context: dict) -> HttpResponse:
+    htmx = getattr(request, "htmx", None)
+    template = "approvals/partials/version_requests.html" if htmx else "approvals/version_requests.html"
+    return render(request, template, context)

@@ -1,0 +1,88 @@
+"""Registered model pages: the searchable list, one model's page, its description, version comparison."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from ..choices import EntryPoint
+from ..exceptions import RegistryError
+from ..selectors.pages_registry import (
+    MODEL_SORTS,
+    model_versions_compare,
+    registered_model_list_page,
+    registered_model_page,
+    registered_model_timeline,
+)
+from ..selectors.registry import registered_model_get
+from ..services.registry import registered_model_update
+from .common import found_or_404, page_number, page_or_fragment, query_without
+
+
+@login_required
+@require_GET
+def registeredmodel_list(request):
+    query = request.GET.get("q", "").strip()
+    sort = request.GET.get("sort", "name")
+    sort = sort if sort in MODEL_SORTS else "name"
+    page = registered_model_list_page(actor=request.user, query=query, sort=sort, page=page_number(request))
+    context = {"page": page, "query": query, "sort": sort, "keep": query_without(request, "page", "sort")}
+    return page_or_fragment(request, "models_app/registeredmodel_list.html",
+                            "models_app/partials/registeredmodel_table.html", context)
+
+
+@login_required
+@require_GET
+def registeredmodel(request, name: str):
+    model, versions = found_or_404(registered_model_page, name=name, actor=request.user, page=page_number(request))
+    context = {
+        "model": model,
+        "versions": versions,
+        "timeline": registered_model_timeline(registered_model=model),
+        "editing": request.GET.get("edit") == "1",
+    }
+    return page_or_fragment(request, "models_app/registeredmodel.html",
+                            "models_app/partials/registeredmodel_versions.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registeredmodel_description(request, name: str):
+    """GET: the description (an edit form with ?edit=1). POST: save it through registered_model_update."""
+    model = found_or_404(registered_model_get, name=name, actor=request.user)
+    error = ""
+    if request.method == "POST":
+        try:
+            model = registered_model_update(registered_model=model, description=request.POST.get("description", ""),
+                                            actor=request.user, entry_point=EntryPoint.PAGE)
+        except RegistryError as refusal:
+            error = refusal.message
+        if not request.htmx:
+            if error:
+                messages.error(request, error)
+            return redirect("models_app:registeredmodel", name=model.name)
+    editing = bool(error) or request.GET.get("edit") == "1"
+    if not request.htmx:
+        # Without JavaScript the model page itself shows the form (?edit=1).
+        url = reverse("models_app:registeredmodel", args=[model.name])
+        return redirect(f"{url}?edit=1" if editing else url)
+    return render(request, "models_app/partials/model_description.html",
+                  {"model": model, "editing": editing, "error": error})
+
+
+@login_required
+@require_GET
+def registeredmodel_compare(request, name: str):
+    model = found_or_404(registered_model_get, name=name, actor=request.user)
+    numbers = [_version_number(request.GET.get(side)) for side in ("left", "right")]
+    pair, rows = ([None, None], [])
+    if all(numbers):
+        pair, rows = model_versions_compare(registered_model=model, left=numbers[0], right=numbers[1])
+    context = {"model": model, "pair": pair, "rows": rows, "left": numbers[0], "right": numbers[1],
+               "choices": list(model.versions.order_by("-version").values_list("version", flat=True))}
+    return page_or_fragment(request, "models_app/registeredmodel_compare.html",
+                            "models_app/partials/version_compare.html", context)
+
+
+def _version_number(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None

@@ -1,0 +1,35 @@
+"""seed_demo_governance: a 1-approval Production policy on iris_classifier and one pending request, idempotent."""
+import pytest
+from django.core.management import CommandError, call_command
+
+from approvals.choices import ReviewRequestStatus
+from approvals.models import ApprovalPolicy, ModelPermission, ReviewRequest
+from approvals.selectors import review_request_inbox_for
+from models_app.governance import PermissionLevel
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_seeds_one_policy_and_one_pending_request_however_often_it_runs(capsys, user_named):
+    call_command("seed_demo")
+    call_command("seed_demo_governance")
+    call_command("seed_demo_governance")
+
+    policy = ApprovalPolicy.objects.get()
+    assert (policy.registered_model.name, policy.required_approvals, policy.approver_group.name) == (
+        "iris_classifier", 1, "prod-approvers")
+    assert policy.protected_stages == ["Production"] and policy.protected_aliases == ["champion"]
+    request = ReviewRequest.objects.get()
+    assert (request.status, request.version_number, request.target_stage, request.requester_name) == (
+        ReviewRequestStatus.PENDING, 2, "Production", "alice")
+    assert request.comment
+    rita = user_named("rita")
+    assert ModelPermission.objects.get(user=rita).level == PermissionLevel.CAN_MANAGE_PRODUCTION_VERSIONS
+    assert list(review_request_inbox_for(rita)) == [request]
+    output = capsys.readouterr().out
+    assert "Created policy" in output and "Kept policy" in output and f"review request #{request.pk}" in output
+
+
+def test_it_says_to_run_seed_demo_first():
+    with pytest.raises(CommandError, match="run `manage.py seed_demo` first"):
+        call_command("seed_demo_governance")

@@ -1,0 +1,55 @@
+"""The audit log: filters, a bad date shown inline, CSV export, query bounds."""
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from models_app.choices import EntryPoint
+from models_app.services.registry import registered_model_create
+
+pytestmark = pytest.mark.django_db
+URL = reverse("models_app:auditevent_list")
+
+
+def test_it_requires_login(client):
+    assert client.get(URL).status_code == 302
+    assert client.get(reverse("models_app:auditevent_export")).status_code == 302
+
+
+def test_it_filters_by_model_and_action(owner_client, owner, demo):
+    registered_model_create(name="other", actor=owner, entry_point=EntryPoint.SYSTEM)
+    response = owner_client.get(URL, {"model": "iris_classifier", "action": "model_version.stage_changed"},
+                                HTTP_HX_REQUEST="true")
+    events = list(response.context["page"].object_list)
+    assert events and all(event.action == "model_version.stage_changed" for event in events)
+    assert response.content.decode().lstrip().startswith('<div id="audit-table">')
+
+
+def test_it_filters_by_actor_and_time(owner_client, demo):
+    assert owner_client.get(URL, {"actor": "owner", "since": "2000-01-01"}).context["page"].paginator.count > 0
+    assert owner_client.get(URL, {"actor": "nobody"}).context["page"].paginator.count == 0
+    assert owner_client.get(URL, {"until": "2000-01-01"}).context["page"].paginator.count == 0
+
+
+def test_it_explains_a_bad_date_inline(owner_client):
+    response = owner_client.get(URL, {"since": "yesterday"})
+    assert response.status_code == 200
+    assert "&#x27;yesterday&#x27; is not a date" in response.content.decode()
+
+
+def test_it_exports_the_filtered_events_as_csv(owner_client, demo):
+    response = owner_client.get(reverse("models_app:auditevent_export"), {"action": "alias.set"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:4] == ["id", "created_at", "actor_name", "action"]
+    assert [row[3] for row in rows[1:]] == ["alias.set"]
+
+
+@pytest.mark.parametrize("rows", [1, 200])
+def test_it_runs_a_bounded_number_of_queries(owner_client, owner, django_assert_max_num_queries, rows):
+    for number in range(rows):
+        registered_model_create(name=f"m{number}", actor=owner, entry_point=EntryPoint.SYSTEM)
+    # session, user, count, page of events
+    with django_assert_max_num_queries(4):
+        response = owner_client.get(URL, {"actor": "owner"})
+    assert response.status_code == 200
