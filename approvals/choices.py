@@ -29,3 +29,40 @@ class ReviewDecision(models.TextChoices):
 # Version tags only the registry writes, when it applies an approved review request.
 RESERVED_TAG_KEYS = frozenset({"approved_by", "approved_at", "review_request"})
 
+
+
+class ValidationStatus(models.TextChoices):
+    QUEUED = "QUEUED", "Queued"
+    RUNNING = "RUNNING", "Running"
+    PASSED = "PASSED", "Passed"
+    FAILED = "FAILED", "Failed"
+    ERROR = "ERROR", "Error"
+
+
+UNFINISHED_VALIDATION_STATUSES = (ValidationStatus.QUEUED, ValidationStatus.RUNNING)
+
+
+class CheckStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    PASSED = "PASSED", "Passed"
+    FAILED = "FAILED", "Failed"
+    ERROR = "ERROR", "Error"
+
+
+class CheckKind(models.TextChoices):
+    ARTIFACT_INTEGRITY = "artifact_integrity", "Artifact integrity"
+    METRIC_THRESHOLD = "metric_threshold", "Metric threshold"
+    CHAMPION_COMPARISON = "champion_comparison", "Champion comparison"
+    LOAD_AND_SCORE = "load_and_score", "Load and score"
+    SCORE_THRESHOLD = "score_threshold", "Score threshold"
+    SCORE_CHAMPION_COMPARISON = "score_champion_comparison", "Score against champion"
+
+
+class TaskType(models.TextChoices):
+    CLASSIFICATION = "classification", "Classification"
+    REGRESSION = "regression", "Regression"
+
+
+class DatasetFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    PARQUET = "parquet", "Parquet"

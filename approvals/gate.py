@@ -18,9 +18,9 @@ from .selectors import (
     policy_protecting_alias,
     policy_protecting_stage,
     readable_models_filter,
+    validation_blocker,
     version_content_hash,
 )
-from .services.common import validation_unavailable_message
 from .services.permissions import permission_grant_creator, permission_require
 from .services.supersession import (
     review_requests_supersede_after_alias_change,
@@ -99,14 +99,16 @@ def _approved_request_check(request_id: int, *, version: ModelVersion, stage: st
         raise PermissionDenied(
             f"Review request #{request_id} is {request.status}, not APPROVED; it cannot allow {move}."
         )
-    if request.policy_snapshot.get("require_validation"):
-        reason = validation_unavailable_message(request.policy_snapshot["name"])
-        raise PermissionDenied(f"Review request #{request_id} cannot be applied: {reason}.")
-    if version_content_hash(version) != request.content_hash:
+    content_hash = version_content_hash(version)
+    if content_hash != request.content_hash:
         raise PermissionDenied(
             f"The artifacts of {model_name} v{version.version} changed after review request #{request_id} was opened; "
             "the approval no longer applies. Open a new review request."
         )
+    if request.policy_snapshot.get("require_validation"):
+        reason = validation_blocker(request, content_hash=content_hash)
+        if reason:
+            raise PermissionDenied(f"Review request #{request_id} cannot be applied: {reason}.")
 
 
 def _bypass(policy: ApprovalPolicy, *, version: ModelVersion, target: str, change) -> None:
@@ -139,7 +141,7 @@ def _protected_message(policy: ApprovalPolicy, *, version: ModelVersion, stage: 
         f"POST /api/v1/review-requests/ with {json.dumps(body)}."
     )
     if policy.require_validation:
-        message += f" Note: {validation_unavailable_message(policy.name)}."
+        message += " The policy also requires a passed validation run, which opening the request starts."
     return message
 
 

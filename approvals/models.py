@@ -7,7 +7,16 @@ from django.db.models.functions import Coalesce
 from models_app.governance import PermissionLevel
 from models_app.models import ModelVersion, RegisteredModel
 
-from .choices import OPEN_REVIEW_STATUSES, ReviewDecision, ReviewRequestStatus
+from .choices import (
+    OPEN_REVIEW_STATUSES,
+    CheckKind,
+    CheckStatus,
+    DatasetFormat,
+    ReviewDecision,
+    ReviewRequestStatus,
+    TaskType,
+    ValidationStatus,
+)
 
 
 class ModelPermission(models.Model):
@@ -38,6 +47,35 @@ class ModelPermission(models.Model):
         return f"{principal}: {PermissionLevel(self.level).name} on {self.registered_model}"
 
 
+class ValidationDataset(models.Model):
+    """A labelled dataset uploaded to the registry, scored by the load-and-score check of the policies using it."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    # Path in the artifact storage (Django storage API), below validation-datasets/.
+    storage_path = models.CharField(max_length=1000)
+    file_format = models.CharField(max_length=10, choices=DatasetFormat.choices)
+    target_column = models.CharField(max_length=256)
+    task_type = models.CharField(max_length=20, choices=TaskType.choices)
+    columns = models.JSONField(default=list)
+    row_count = models.PositiveIntegerField(default=0)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    content_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="validation_datasets")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def snapshot(self) -> dict:
+        return {"id": self.pk, "name": self.name, "target_column": self.target_column, "task_type": self.task_type,
+                "file_format": self.file_format, "content_hash": self.content_hash}
+
+
 class ApprovalPolicy(models.Model):
     """Which stages and aliases of a model need approved review requests, and whose approvals count.
 
@@ -57,6 +95,13 @@ class ApprovalPolicy(models.Model):
     allow_self_approval = models.BooleanField(default=False)
     require_validation = models.BooleanField(default=False)
     archive_previous = models.BooleanField(default=True)
+    # Validation checks. metric_thresholds: [{"metric": "accuracy", "op": ">=", "value": 0.95}], applied to the
+    # source run's metrics and to the scores computed on the datasets. champion_thresholds: MLflow MetricThreshold
+    # entries [{"metric", "greater_is_better", "threshold"?, "min_absolute_change"?, "min_relative_change"?}],
+    # comparing the candidate with the current occupant of the target.
+    metric_thresholds = models.JSONField(default=list, blank=True)
+    champion_thresholds = models.JSONField(default=list, blank=True)
+    validation_datasets = models.ManyToManyField(ValidationDataset, blank=True, related_name="policies")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -92,7 +137,15 @@ class ApprovalPolicy(models.Model):
             "approver_group_id": self.approver_group_id,
             "approver_group": self.approver_group.name if self.approver_group_id else None,
             "allow_self_approval": self.allow_self_approval, "require_validation": self.require_validation,
-            "archive_previous": self.archive_previous,
+            "archive_previous": self.archive_previous, **self.validation_config(),
+        }
+
+    def validation_config(self) -> dict:
+        """The checks a validation run under this policy executes (datasets as snapshots: they may be deleted)."""
+        return {
+            "metric_thresholds": list(self.metric_thresholds), "champion_thresholds": list(self.champion_thresholds),
+            "validation_datasets": [dataset.snapshot() for dataset in self.validation_datasets.all()]
+            if self.pk else [],
         }
 
 
@@ -180,3 +233,85 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer_name}: {self.decision} on #{self.request_id}"
+
+
+class ValidationRun(models.Model):
+    """One execution of a policy's checks against one version, by a Celery worker; evidence for approval."""
+
+    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="validation_runs")
+    version_number = models.PositiveIntegerField()
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="validation_runs")
+    review_request = models.ForeignKey(ReviewRequest, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="validation_runs")
+    # The target whose current occupant is the champion to compare with (none: no comparison).
+    target_stage = models.CharField(max_length=20, blank=True)
+    target_alias = models.CharField(max_length=256, blank=True)
+    champion_version_number = models.PositiveIntegerField(null=True, blank=True)
+    policy_name = models.CharField(max_length=200, blank=True)
+    config = models.JSONField(default=dict)
+    # The version's artifacts hash when the run was created; a PASSED run vouches for these files only.
+    content_hash = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=ValidationStatus.choices, default=ValidationStatus.QUEUED)
+    summary = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="validation_runs")
+    requested_by_name = models.CharField(max_length=256, blank=True)
+    # Claiming: the worker executing the run holds claim_token and refreshes heartbeat_at while it works.
+    claim_token = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)  # set when a worker claims it
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=ValidationStatus.values),
+                                   name="validation_run_status_valid"),
+        ]
+        indexes = [
+            # the dispatcher and the sweeper: unfinished runs
+            models.Index(fields=["status", "dispatched_at"], name="validation_run_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"validation #{self.pk} of {self.registered_model.name} v{self.version_number}: {self.status}"
+
+    @property
+    def target_label(self) -> str:
+        return self.target_stage or (f"@{self.target_alias}" if self.target_alias else "")
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (ValidationStatus.QUEUED, ValidationStatus.RUNNING)
+
+
+class ValidationCheck(models.Model):
+    """One check of a run, planned when the run is created (PENDING) and recorded as the worker executes it."""
+
+    run = models.ForeignKey(ValidationRun, on_delete=models.CASCADE, related_name="checks")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=30, choices=CheckKind.choices)
+    name = models.CharField(max_length=300)
+    # What the check needs beyond the run's config: the metric, the dataset.
+    spec = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=CheckStatus.choices, default=CheckStatus.PENDING)
+    observed = models.CharField(max_length=500, blank=True)
+    expected = models.CharField(max_length=500, blank=True)
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="validation_check_unique_position"),
+            models.CheckConstraint(condition=models.Q(status__in=CheckStatus.values),
+                                   name="validation_check_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.status}"

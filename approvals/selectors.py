@@ -1,13 +1,13 @@
-"""Reads of the approvals domain: effective permission levels, policies, review requests."""
+"""Reads of the approvals domain: effective permission levels, policies, review requests, validation runs."""
 from django.conf import settings
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from models_app.governance import PermissionLevel
 from models_app.models import ModelVersion, RegisteredModel
 from models_app.services.artifacts import artifact_uri_to_path, artifacts_content_hash
 
-from .choices import OPEN_REVIEW_STATUSES, ReviewDecision, ReviewRequestStatus
-from .models import ApprovalPolicy, ModelPermission, ReviewRequest
+from .choices import OPEN_REVIEW_STATUSES, CheckStatus, ReviewDecision, ReviewRequestStatus, ValidationStatus
+from .models import ApprovalPolicy, ModelPermission, ReviewRequest, ValidationRun
 
 
 def is_registry_admin(user) -> bool:
@@ -80,7 +80,8 @@ def policy_protecting_alias(*, registered_model: RegisteredModel, alias: str) ->
 
 def policies_visible(user) -> QuerySet[ApprovalPolicy]:
     """Global policies and the policies of models `user` may read."""
-    queryset = ApprovalPolicy.objects.select_related("registered_model", "approver_group")
+    queryset = (ApprovalPolicy.objects.select_related("registered_model", "approver_group")
+                .prefetch_related("validation_datasets"))
     condition = readable_models_filter(user)
     if condition is None:
         return queryset
@@ -148,4 +149,63 @@ def review_requests_filtered(user, *, status: str = "", model: str = "", stage: 
         queryset = queryset.filter(target_stage__iexact=stage)
     if mine:
         queryset = queryset.filter(requester=user) if getattr(user, "is_authenticated", False) else queryset.none()
+    return queryset
+
+
+def target_occupant(*, registered_model: RegisteredModel, stage: str = "", alias: str = "",
+                    excluding: ModelVersion | None = None) -> ModelVersion | None:
+    """The champion: the newest version in `stage`, or the version behind `alias` (other than `excluding`)."""
+    versions = ModelVersion.objects.filter(registered_model=registered_model).select_related("registered_model")
+    if excluding is not None:
+        versions = versions.exclude(pk=excluding.pk)
+    if stage:
+        return versions.filter(stage=stage).order_by("-version").first()
+    if alias:
+        return versions.filter(aliases__alias=alias).first()
+    return None
+
+
+def validation_runs_visible(user) -> QuerySet[ValidationRun]:
+    """Validation runs on models `user` may read, with what their lists show already joined."""
+    queryset = ValidationRun.objects.select_related("registered_model").annotate(
+        checks_total=Count("checks"),
+        checks_done=Count("checks", filter=~Q(checks__status=CheckStatus.PENDING)),
+    )
+    condition = readable_models_filter(user)
+    if condition is not None:
+        queryset = queryset.filter(registered_model__in=RegisteredModel.objects.filter(condition).values("pk"))
+    return queryset
+
+
+def validation_run_latest(*, review_request: ReviewRequest) -> ValidationRun | None:
+    return ValidationRun.objects.filter(review_request=review_request).order_by("-created_at", "-id").first()
+
+
+def validation_blocker(request: ReviewRequest, *, content_hash: str) -> str:
+    """Why the request's validation does not allow applying it yet ("" when its latest run PASSED for these files)."""
+    policy_name = request.policy_snapshot.get("name", "")
+    latest = validation_run_latest(review_request=request)
+    if latest is None:
+        return f"policy '{policy_name}' requires a passed validation run and none exists for this request"
+    if latest.status != ValidationStatus.PASSED:
+        state = {ValidationStatus.QUEUED: "is queued", ValidationStatus.RUNNING: "is running"}.get(
+            latest.status, f"{latest.status}: {latest.summary.rstrip('.')}")
+        return f"policy '{policy_name}' requires a passed validation run; validation run #{latest.pk} {state}"
+    if latest.content_hash != content_hash:
+        return (f"validation run #{latest.pk} passed for other artifacts (content hash {latest.content_hash[:12]}, "
+                f"now {content_hash[:12]}); repeat the validation")
+    return ""
+
+
+def validation_runs_filtered(user, *, model: str = "", version: int | None = None,
+                             review_request: int | None = None, status: str = "") -> QuerySet[ValidationRun]:
+    queryset = validation_runs_visible(user)
+    if model:
+        queryset = queryset.filter(registered_model__name=model)
+    if version:
+        queryset = queryset.filter(version_number=version)
+    if review_request:
+        queryset = queryset.filter(review_request_id=review_request)
+    if status:
+        queryset = queryset.filter(status=status)
     return queryset

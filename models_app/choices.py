@@ -97,3 +97,7 @@ class AuditAction(models.TextChoices):
     REVIEW_APPLIED = "review_request.applied"
     REVIEW_SUPERSEDED = "review_request.superseded"
     GATE_BYPASSED = "gate.bypassed"
+    VALIDATION_REQUESTED = "validation_run.created"
+    VALIDATION_FINISHED = "validation_run.finished"
+    VALIDATION_DATASET_CREATED = "validation_dataset.created"
+    VALIDATION_DATASET_DELETED = "validation_dataset.deleted"

@@ -202,3 +202,33 @@ LOGGING = {
 }
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# --- Validation runs (approvals) ---------------------------------------------------------------
+# Limits of the sandboxed process that loads and scores a model.
+VALIDATION_SCORE_TIMEOUT_SECONDS = env_int("VALIDATION_SCORE_TIMEOUT_SECONDS", 300)
+VALIDATION_SCORE_MEMORY_MB = env_int("VALIDATION_SCORE_MEMORY_MB", 4096)
+# A running run must finish this long after a worker claimed it, or the sweeper fails it.
+VALIDATION_RUN_DEADLINE_SECONDS = env_int("VALIDATION_RUN_DEADLINE_SECONDS", 1800)
+# A worker refreshes its run's heartbeat while executing; silent longer than this, the worker is taken as
+# lost and the run is queued again, up to VALIDATION_MAX_ATTEMPTS claims.
+VALIDATION_HEARTBEAT_SECONDS = env_int("VALIDATION_HEARTBEAT_SECONDS", 10)
+VALIDATION_HEARTBEAT_TIMEOUT_SECONDS = env_int("VALIDATION_HEARTBEAT_TIMEOUT_SECONDS", 120)
+VALIDATION_MAX_ATTEMPTS = env_int("VALIDATION_MAX_ATTEMPTS", 3)
+# A queued run whose message may have been lost is sent again after this long (claims are idempotent).
+VALIDATION_REDISPATCH_AFTER_SECONDS = env_int("VALIDATION_REDISPATCH_AFTER_SECONDS", 600)
+# How often `celery -A registry_site beat` runs the dispatcher and the sweeper.
+VALIDATION_MAINTENANCE_INTERVAL_SECONDS = env_int("VALIDATION_MAINTENANCE_INTERVAL_SECONDS", 30)
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-validation-runs": {
+        "task": "approvals.dispatch_validation_runs",
+        "schedule": float(VALIDATION_MAINTENANCE_INTERVAL_SECONDS),
+    },
+    "sweep-validation-runs": {
+        "task": "approvals.sweep_validation_runs",
+        "schedule": float(VALIDATION_MAINTENANCE_INTERVAL_SECONDS),
+    },
+}
+# Publishing to a broker that is down must fail fast: the run stays QUEUED and the dispatcher sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 10,
+                                   "visibility_timeout": VALIDATION_RUN_DEADLINE_SECONDS + 600}

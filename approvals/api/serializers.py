@@ -3,8 +3,16 @@ from rest_framework import serializers
 
 from models_app.governance import PermissionLevel
 
-from ..choices import ReviewRequestStatus
-from ..models import ApprovalPolicy, ModelPermission, Review, ReviewRequest
+from ..choices import ReviewRequestStatus, TaskType, ValidationStatus
+from ..models import (
+    ApprovalPolicy,
+    ModelPermission,
+    Review,
+    ReviewRequest,
+    ValidationCheck,
+    ValidationDataset,
+    ValidationRun,
+)
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -27,10 +35,16 @@ class ReviewRequestSummarySerializer(serializers.ModelSerializer):
 
 class ReviewRequestDetailSerializer(ReviewRequestSummarySerializer):
     reviews = ReviewSerializer(many=True)
+    validation = serializers.SerializerMethodField()
 
     class Meta(ReviewRequestSummarySerializer.Meta):
         fields = [*ReviewRequestSummarySerializer.Meta.fields, "content_hash", "policy_snapshot",
-                  "version_stage_at_request", "reviews"]
+                  "version_stage_at_request", "reviews", "validation"]
+
+    def get_validation(self, request) -> dict | None:
+        """The request's latest validation run, as evidence (its checks at /validation-runs/{id}/)."""
+        latest = self.context.get("latest_validation")
+        return ValidationRunSummarySerializer(latest).data if latest is not None else None
 
 
 class ReviewRequestCreateSerializer(serializers.Serializer):
@@ -61,12 +75,13 @@ class CommentSerializer(serializers.Serializer):
 class PolicySerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="registered_model.name", default=None)
     approver_group = serializers.CharField(source="approver_group.name", default=None)
+    validation_datasets = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
     class Meta:
         model = ApprovalPolicy
         fields = ["id", "name", "model", "protected_stages", "protected_aliases", "required_approvals",
-                  "approver_group", "allow_self_approval", "require_validation", "archive_previous", "created_at",
-                  "updated_at"]
+                  "approver_group", "allow_self_approval", "require_validation", "archive_previous",
+                  "metric_thresholds", "champion_thresholds", "validation_datasets", "created_at", "updated_at"]
 
 
 class PolicyInputSerializer(serializers.Serializer):
@@ -81,6 +96,11 @@ class PolicyInputSerializer(serializers.Serializer):
     allow_self_approval = serializers.BooleanField(required=False, default=False)
     require_validation = serializers.BooleanField(required=False, default=False)
     archive_previous = serializers.BooleanField(required=False, default=True)
+    # Shapes are checked by the policy service, which names the faulty entry.
+    metric_thresholds = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    champion_thresholds = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    validation_datasets = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                                help_text="Names of validation datasets.")
 
 
 class PermissionSerializer(serializers.ModelSerializer):
@@ -115,3 +135,73 @@ class RollbackInputSerializer(CommentSerializer):
         if bool(attrs["stage"]) == bool(attrs["alias"]):
             raise serializers.ValidationError("Give exactly one of 'stage' or 'alias'.")
         return attrs
+
+
+class ValidationCheckSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ValidationCheck
+        fields = ["position", "kind", "name", "status", "observed", "expected", "message", "finished_at"]
+
+
+class ValidationRunSummarySerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="registered_model.name")
+    version = serializers.IntegerField(source="version_number")
+    champion_version = serializers.IntegerField(source="champion_version_number", allow_null=True)
+    policy = serializers.CharField(source="policy_name")
+    requested_by = serializers.CharField(source="requested_by_name")
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ValidationRun
+        fields = ["id", "model", "version", "review_request", "target_stage", "target_alias", "champion_version",
+                  "policy", "status", "summary", "progress", "requested_by", "content_hash", "attempts",
+                  "created_at", "started_at", "finished_at"]
+
+    def get_progress(self, run) -> dict:
+        """Checks done out of the total (annotated by the selector)."""
+        return {"done": run.checks_done, "total": run.checks_total}
+
+
+class ValidationRunDetailSerializer(ValidationRunSummarySerializer):
+    checks = ValidationCheckSerializer(many=True)
+
+    class Meta(ValidationRunSummarySerializer.Meta):
+        fields = [*ValidationRunSummarySerializer.Meta.fields, "config", "checks"]
+
+
+class ValidationRunCreateSerializer(serializers.Serializer):
+    """On demand: a version, and optionally the target whose policy's checks and champion apply."""
+
+    model = serializers.CharField()
+    version = serializers.IntegerField(min_value=1)
+    stage = serializers.CharField(required=False, allow_blank=True, default="")
+    alias = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if attrs["stage"] and attrs["alias"]:
+            raise serializers.ValidationError("Give at most one of 'stage' or 'alias'.")
+        return attrs
+
+
+class ValidationRunQuerySerializer(serializers.Serializer):
+    model = serializers.CharField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
+    review_request = serializers.IntegerField(required=False, min_value=1)
+    status = serializers.ChoiceField(choices=ValidationStatus.values, required=False)
+
+
+class ValidationDatasetSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None)
+
+    class Meta:
+        model = ValidationDataset
+        fields = ["id", "name", "description", "file_format", "target_column", "task_type", "columns", "row_count",
+                  "size_bytes", "content_hash", "created_by", "created_at"]
+
+
+class ValidationDatasetInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    file = serializers.FileField()
+    target_column = serializers.CharField(max_length=256)
+    task_type = serializers.ChoiceField(choices=TaskType.values)
+    description = serializers.CharField(required=False, allow_blank=True, default="")

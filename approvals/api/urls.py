@@ -1,17 +1,29 @@
-# /api/v1/review-requests/...  /api/v1/policies/...  /api/v1/models/<name>/permissions/  .../rollback/
+# /api/v1/review-requests/  policies/  validation-runs/  validation-datasets/  models/<name>/permissions/  .../rollback/
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import ModelPermissionsView, PolicyViewSet, ReviewRequestViewSet, RollbackView
+from .views import (
+    ModelPermissionsView,
+    PolicyViewSet,
+    ReviewRequestViewSet,
+    RollbackView,
+    ValidationDatasetViewSet,
+    ValidationRunViewSet,
+    VersionValidationRunsView,
+)
 
 app_name = "approvals-api"
 
 router = SimpleRouter()
 router.register("review-requests", ReviewRequestViewSet, basename="reviewrequest")
 router.register("policies", PolicyViewSet, basename="policy")
+router.register("validation-runs", ValidationRunViewSet, basename="validationrun")
+router.register("validation-datasets", ValidationDatasetViewSet, basename="validationdataset")
 
 urlpatterns = [
     path("models/<str:name>/permissions/", ModelPermissionsView.as_view(), name="model-permissions"),
     path("models/<str:name>/rollback/", RollbackView.as_view(), name="model-rollback"),
+    path("models/<str:name>/versions/<int:version>/validation-runs/", VersionValidationRunsView.as_view(),
+         name="modelversion-validation-runs"),
     *router.urls,
 ]

@@ -1,4 +1,5 @@
 """Writes of the approvals domain, one module per entity; import from here."""
+from .datasets import validation_dataset_create, validation_dataset_delete
 from .permissions import permission_level_parse, permission_remove, permission_require, permission_set
 from .policies import policy_create, policy_delete, policy_update
 from .review_requests import (
@@ -10,6 +11,13 @@ from .review_requests import (
     review_request_reject,
 )
 from .rollback import RollbackResult, rollback
+from .validation import (
+    validation_run_create,
+    validation_run_execute,
+    validation_run_repeat,
+    validation_runs_dispatch_pending,
+    validation_runs_sweep,
+)
 
 __all__ = [
     "RollbackResult",
@@ -27,4 +35,11 @@ __all__ = [
     "review_request_create",
     "review_request_reject",
     "rollback",
+    "validation_dataset_create",
+    "validation_dataset_delete",
+    "validation_run_create",
+    "validation_run_execute",
+    "validation_run_repeat",
+    "validation_runs_dispatch_pending",
+    "validation_runs_sweep",
 ]

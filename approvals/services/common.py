@@ -8,10 +8,6 @@ from ..choices import ReviewRequestStatus
 from ..models import ReviewRequest
 
 
-def validation_unavailable_message(policy_name: str) -> str:
-    return f"validation is required by policy '{policy_name}' but validation runs are not available yet"
-
-
 def review_request_audit(request: ReviewRequest, action: str, *, actor, entry_point: str, **details) -> None:
     model_name = request.registered_model.name
     audit_record(

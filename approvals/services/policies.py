@@ -10,26 +10,32 @@ from models_app.services.audit import audit_record
 from models_app.services.common import require_text
 from models_app.services.stages import alias_validate, stage_parse
 
-from ..models import ApprovalPolicy
+from ..models import ApprovalPolicy, ValidationDataset
 from ..selectors import is_registry_admin
+from ..validation.thresholds import champion_thresholds_clean, metric_thresholds_clean
 from .permissions import permission_require
 
 POLICY_FIELDS = ("name", "protected_stages", "protected_aliases", "required_approvals", "approver_group",
-                 "allow_self_approval", "require_validation", "archive_previous")
+                 "allow_self_approval", "require_validation", "archive_previous", "metric_thresholds",
+                 "champion_thresholds", "validation_datasets")
 
 
 def policy_create(*, name: str, actor, entry_point: str, registered_model: RegisteredModel | None = None,
                   protected_stages=(), protected_aliases=(), required_approvals: int = 1,
                   approver_group: Group | None = None, allow_self_approval: bool = False,
-                  require_validation: bool = False, archive_previous: bool = True) -> ApprovalPolicy:
+                  require_validation: bool = False, archive_previous: bool = True, metric_thresholds=(),
+                  champion_thresholds=(), validation_datasets=()) -> ApprovalPolicy:
     """Create a model's policy (CAN_MANAGE on it) or the global default policy (staff superusers)."""
     _require_policy_rights(actor=actor, registered_model=registered_model)
     policy = ApprovalPolicy(registered_model=registered_model)
-    _assign(policy, name=name, protected_stages=protected_stages, protected_aliases=protected_aliases,
-            required_approvals=required_approvals, approver_group=approver_group,
-            allow_self_approval=allow_self_approval, require_validation=require_validation,
-            archive_previous=archive_previous)
-    _save(policy, AuditAction.POLICY_CREATED, actor=actor, entry_point=entry_point)
+    datasets = _assign(
+        policy, name=name, protected_stages=protected_stages, protected_aliases=protected_aliases,
+        required_approvals=required_approvals, approver_group=approver_group,
+        allow_self_approval=allow_self_approval, require_validation=require_validation,
+        archive_previous=archive_previous, metric_thresholds=metric_thresholds,
+        champion_thresholds=champion_thresholds, validation_datasets=validation_datasets,
+    )
+    _save(policy, datasets, AuditAction.POLICY_CREATED, actor=actor, entry_point=entry_point)
     return policy
 
 
@@ -39,9 +45,10 @@ def policy_update(*, policy: ApprovalPolicy, actor, entry_point: str, **changes)
     if unknown:
         raise InvalidParameter(f"Unknown policy field(s): {', '.join(unknown)}. Known: {', '.join(POLICY_FIELDS)}.")
     _require_policy_rights(actor=actor, registered_model=policy.registered_model)
-    current = {field: getattr(policy, field) for field in POLICY_FIELDS}
-    _assign(policy, **{**current, **changes})
-    _save(policy, AuditAction.POLICY_UPDATED, actor=actor, entry_point=entry_point)
+    current = {field: getattr(policy, field) for field in POLICY_FIELDS if field != "validation_datasets"}
+    current["validation_datasets"] = list(policy.validation_datasets.all())
+    datasets = _assign(policy, **{**current, **changes})
+    _save(policy, datasets, AuditAction.POLICY_UPDATED, actor=actor, entry_point=entry_point)
     return policy
 
 
@@ -61,7 +68,8 @@ def _require_policy_rights(*, actor, registered_model: RegisteredModel | None) -
 
 
 def _assign(policy: ApprovalPolicy, *, name, protected_stages, protected_aliases, required_approvals,
-            approver_group, allow_self_approval, require_validation, archive_previous) -> None:
+            approver_group, allow_self_approval, require_validation, archive_previous, metric_thresholds,
+            champion_thresholds, validation_datasets) -> list[ValidationDataset]:
     policy.name = require_text(name, "name", max_length=200).strip()
     policy.protected_stages = _stages_clean(protected_stages)
     policy.protected_aliases = _aliases_clean(protected_aliases)
@@ -74,6 +82,12 @@ def _assign(policy: ApprovalPolicy, *, name, protected_stages, protected_aliases
     policy.allow_self_approval = bool(allow_self_approval)
     policy.require_validation = bool(require_validation)
     policy.archive_previous = bool(archive_previous)
+    policy.metric_thresholds = metric_thresholds_clean(metric_thresholds)
+    policy.champion_thresholds = champion_thresholds_clean(champion_thresholds)
+    datasets = _as_list(validation_datasets, "validation_datasets")
+    if any(not isinstance(dataset, ValidationDataset) for dataset in datasets):
+        raise InvalidParameter("Parameter 'validation_datasets' must list validation datasets.")
+    return datasets  # a many-to-many is assigned once the row has its primary key
 
 
 def _stages_clean(stages) -> list[str]:
@@ -108,10 +122,12 @@ def _positive_int(value, field: str) -> int:
     return value
 
 
-def _save(policy: ApprovalPolicy, action: str, *, actor, entry_point: str) -> None:
+def _save(policy: ApprovalPolicy, datasets: list[ValidationDataset], action: str, *, actor,
+          entry_point: str) -> None:
     try:
         with transaction.atomic():
             policy.save()
+            policy.validation_datasets.set(datasets)
             _audit(policy, action, actor=actor, entry_point=entry_point)
     except IntegrityError:
         scope = f"Model '{policy.registered_model.name}'" if policy.registered_model_id else "The registry"

@@ -16,7 +16,7 @@ from models_app.services.stages import (
     stage_parse,
 )
 
-from ..choices import ReviewDecision, ReviewRequestStatus
+from ..choices import ReviewDecision, ReviewRequestStatus, ValidationStatus
 from ..models import Review, ReviewRequest
 from ..selectors import (
     is_registry_admin,
@@ -24,10 +24,13 @@ from ..selectors import (
     policy_protecting_stage,
     review_request_approvers,
     review_request_open_for,
+    validation_blocker,
+    validation_run_latest,
     version_content_hash,
 )
-from .common import review_request_audit, review_request_supersede, validation_unavailable_message
+from .common import review_request_audit, review_request_supersede
 from .permissions import permission_require
+from .validation import validation_run_create
 
 
 def review_request_create(*, version: ModelVersion, actor, entry_point: str, stage: str | None = None,
@@ -57,6 +60,8 @@ def review_request_create(*, version: ModelVersion, actor, entry_point: str, sta
             )
             review_request_audit(request, AuditAction.REVIEW_REQUESTED, actor=actor, entry_point=entry_point,
                                  comment=request.comment)
+            # Evidence for the reviewers, and the condition of applying where the policy requires validation.
+            validation_run_create(version=version, actor=actor, entry_point=entry_point, review_request=request)
     except IntegrityError:
         raise _already_open(version, target_stage, target_alias) from None
     return request
@@ -220,13 +225,45 @@ def _status_set(request: ReviewRequest, status: str, *, decided: bool = False, m
 
 
 def _quorum_reached(request: ReviewRequest, *, actor, entry_point: str) -> None:
-    snapshot = request.policy_snapshot
-    if snapshot.get("require_validation"):
-        _status_set(request, ReviewRequestStatus.APPROVED, decided=True,
-                    message=validation_unavailable_message(snapshot["name"]))
+    blocker = _validation_blocker(request)
+    _status_set(request, ReviewRequestStatus.APPROVED, decided=True,
+                message=f"Approved; waiting: {blocker}." if blocker else "")
+    if not blocker:
+        review_request_apply(request=request, actor=actor)
+
+
+def _validation_blocker(request: ReviewRequest) -> str:
+    if not request.policy_snapshot.get("require_validation"):
+        return ""
+    return validation_blocker(request, content_hash=request.content_hash)
+
+
+def review_request_validation_finished(*, request_id: int, run) -> None:
+    """A validation run of the request finished: apply the request if it only waited for this, or say what blocks it.
+
+    Only the request's latest run counts; applying happens as the system, on the approvers' decision.
+    """
+    request = ReviewRequest.objects.select_related("registered_model").get(pk=request_id)
+    if not request.is_open:
         return
-    _status_set(request, ReviewRequestStatus.APPROVED, decided=True)
-    review_request_apply(request=request, actor=actor)
+    if request.status == ReviewRequestStatus.APPROVED and run.status == ValidationStatus.PASSED:
+        try:
+            _content_hash_still_matching(request, actor=None, entry_point=EntryPoint.SYSTEM)
+        except InvalidState:
+            return  # superseded, with the reason recorded on the request
+    with transaction.atomic():
+        registered_model_lock(request.registered_model.name)
+        request = ReviewRequest.objects.select_for_update().select_related("registered_model").get(pk=request_id)
+        latest = validation_run_latest(review_request=request)
+        if not request.is_open or latest is None or latest.pk != run.pk:
+            return
+        blocker = _validation_blocker(request)
+        if request.status == ReviewRequestStatus.APPROVED and not blocker:
+            review_request_apply(request=request, actor=None)
+            return
+        verdict = f"Validation run #{run.pk} {run.status}: {run.summary}"
+        message = f"Approved; waiting: {blocker}." if request.status == ReviewRequestStatus.APPROVED else verdict
+        _status_set(request, request.status, message=message)
 
 
 def review_request_apply(*, request: ReviewRequest, actor) -> ReviewRequest:

@@ -10,16 +10,26 @@ from models_app.governance import PermissionLevel
 pytestmark = pytest.mark.django_db
 
 
-def test_it_seeds_one_policy_and_one_pending_request_however_often_it_runs(capsys, user_named):
+def test_it_seeds_one_policy_and_one_pending_request_however_often_it_runs(capsys, user_named,
+                                                                          django_capture_on_commit_callbacks):
     call_command("seed_demo")
-    call_command("seed_demo_governance")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo_governance")
     call_command("seed_demo_governance")
 
     policy = ApprovalPolicy.objects.get()
     assert (policy.registered_model.name, policy.required_approvals, policy.approver_group.name) == (
         "iris_classifier", 1, "prod-approvers")
     assert policy.protected_stages == ["Production"] and policy.protected_aliases == ["champion"]
+    assert policy.require_validation and [dataset.name for dataset in policy.validation_datasets.all()] == [
+        "iris-holdout"]
     request = ReviewRequest.objects.get()
+    # The request's validation ran in-process when it was opened (no broker: the embedded default).
+    run = request.validation_runs.get()
+    assert (run.status, run.champion_version_number) == ("PASSED", 1), run.summary
+    assert list(run.checks.values_list("name", flat=True)) == [
+        "Artifact integrity", "Load and score on iris-holdout", "iris-holdout: accuracy >= 0.9",
+        "iris-holdout: f1 >= 0.9", "iris-holdout: accuracy against champion"]
     assert (request.status, request.version_number, request.target_stage, request.requester_name) == (
         ReviewRequestStatus.PENDING, 2, "Production", "alice")
     assert request.comment

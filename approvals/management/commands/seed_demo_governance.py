@@ -17,12 +17,14 @@ class Command(BaseCommand):
         policy, request = result.policy, result.review_request
         verb = "Created" if result.policy_created else "Kept"
         self.stdout.write(self.style.SUCCESS(f"{verb} policy '{policy.name}' on {policy.registered_model.name} "
-                                             f"(protects Production and @champion)"))
+                                             f"(protects Production and @champion; requires validation)"))
         self.stdout.write(f"Granted rita CAN_MANAGE_PRODUCTION_VERSIONS on {policy.registered_model.name}")
         if request is None:
             self.stdout.write(f"{policy.registered_model.name} v2 is already in Production: no request opened")
             return
         verb = "Opened" if result.request_created else "Kept"
+        validation = request.validation_runs.first()
+        verdict = f"; validation run #{validation.pk}: {validation.status}" if validation else ""
         self.stdout.write(self.style.SUCCESS(
-            f"{verb} review request #{request.pk} by {request.requester_name}: {request} ({request.status}); "
+            f"{verb} review request #{request.pk} by {request.requester_name}: {request} ({request.status}{verdict}); "
             "log in as rita / rita-pass and approve it at /approvals/"))

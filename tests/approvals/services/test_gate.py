@@ -110,8 +110,8 @@ def test_it_refuses_a_review_request_that_approves_something_else(prod_policy, i
     with pytest.raises(PermissionDenied, match="does not approve moving .* to @champion"):
         registered_model_alias_set(registered_model=iris, alias="champion", version_number=approved_for.version,
                                    actor=owner, entry_point=API, review_request_id=request.pk)
-    with pytest.raises(PermissionDenied, match="validation is required by policy 'prod-gate' but validation runs are "
-                                               "not available yet"):
+    with pytest.raises(PermissionDenied, match="policy 'prod-gate' requires a passed validation run; validation run "
+                                               r"#\d+ is queued"):
         _promote(approved_for, owner, review_request_id=request.pk)
 
 

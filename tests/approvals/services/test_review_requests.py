@@ -203,8 +203,9 @@ def test_it_keeps_an_approved_request_unapplied_when_validation_is_required(prod
     request = _approve(request, user_named("reviewer2"))
     version.refresh_from_db()
     assert (request.status, version.stage) == (Status.APPROVED, "None")
+    run = request.validation_runs.get()
     assert request.status_message == (
-        "validation is required by policy 'prod-gate' but validation runs are not available yet")
+        f"Approved; waiting: policy 'prod-gate' requires a passed validation run; validation run #{run.pk} is queued.")
 
 
 def test_it_moves_a_protected_alias_through_a_review(prod_policy, iris, make_version, owner, user_named):

@@ -1,0 +1,23 @@
+"""Celery tasks of the approvals app: executing validation runs, and the beat-driven dispatcher and sweeper.
+
+The tasks only call services; claims make them idempotent, so a duplicated or redelivered message is harmless.
+"""
+from celery import shared_task
+
+from .services.validation import validation_run_execute, validation_runs_dispatch_pending, validation_runs_sweep
+
+
+@shared_task(name="approvals.execute_validation_run", acks_late=True, reject_on_worker_lost=True)
+def execute_validation_run(run_id: int) -> str | None:
+    run = validation_run_execute(run_id=run_id)
+    return run.status if run is not None else None
+
+
+@shared_task(name="approvals.dispatch_validation_runs")
+def dispatch_validation_runs() -> dict:
+    return validation_runs_dispatch_pending()
+
+
+@shared_task(name="approvals.sweep_validation_runs")
+def sweep_validation_runs() -> int:
+    return validation_runs_sweep()

@@ -1,0 +1,1 @@
+"""Validation runs: the checks a version passes before a governed promotion."""
