@@ -10,7 +10,16 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self) -> None:
         from models_app.governance import register_governance
+        from models_app.signals import demo_seeded
 
         from .gate import ApprovalsGovernance
 
         register_governance(ApprovalsGovernance())
+        demo_seeded.connect(_seed_governance_demo, dispatch_uid="approvals-demo")
+
+
+def _seed_governance_demo(sender, **kwargs) -> list[str]:
+    """seed_demo includes the governance demo (imported here: it trains nothing but needs scikit-learn's data)."""
+    from .demo import demo_governance_report, demo_governance_seed
+
+    return demo_governance_report(demo_governance_seed())

@@ -19,7 +19,7 @@ from models_app.exceptions import NotFound
 from models_app.governance import PermissionLevel
 from models_app.selectors.registry import model_version_get
 
-from .models import ApprovalPolicy, ReviewRequest, ValidationDataset
+from .models import ApprovalPolicy, ModelPermission, ReviewRequest, ValidationDataset
 from .selectors import review_request_open_for
 from .services import permission_set, policy_create, review_request_create, validation_dataset_create
 
@@ -63,14 +63,31 @@ def demo_governance_seed() -> GovernanceSeedResult:
                                champion_thresholds=CHAMPION_THRESHOLDS,
                                validation_datasets=[_holdout_dataset(users["admin"])],
                                actor=users["admin"], entry_point=ENTRY_POINT)
-    permission_set(registered_model=model, level=PermissionLevel.CAN_MANAGE_PRODUCTION_VERSIONS, user=users["rita"],
-                   actor=users["admin"], entry_point=ENTRY_POINT)
+    reviewer_level = PermissionLevel.CAN_MANAGE_PRODUCTION_VERSIONS
+    if not ModelPermission.objects.filter(registered_model=model, user=users["rita"], level=reviewer_level).exists():
+        permission_set(registered_model=model, level=reviewer_level, user=users["rita"], actor=users["admin"],
+                       entry_point=ENTRY_POINT)
     request = review_request_open_for(version=version, stage=Stage.PRODUCTION)
     request_created = request is None and version.stage != Stage.PRODUCTION
     if request_created:
         request = review_request_create(version=version, stage=Stage.PRODUCTION, comment=REQUEST_COMMENT,
                                         actor=users["alice"], entry_point=ENTRY_POINT)
     return GovernanceSeedResult(policy, policy_created, request, request_created)
+
+
+def demo_governance_report(result: GovernanceSeedResult) -> list[str]:
+    policy, request = result.policy, result.review_request
+    model_name = policy.registered_model.name
+    lines = [f"{'Created' if result.policy_created else 'Kept'} policy '{policy.name}' on {model_name} "
+             "(protects Production and @champion; requires validation)",
+             f"Granted rita CAN_MANAGE_PRODUCTION_VERSIONS on {model_name}"]
+    if request is None:
+        return [*lines, f"{model_name} v{DEMO_VERSION} is already in Production: no request opened"]
+    validation = request.validation_runs.first()
+    verdict = f"; validation run #{validation.pk}: {validation.status}" if validation else ""
+    return [*lines, f"{'Opened' if result.request_created else 'Kept'} review request #{request.pk} by "
+                    f"{request.requester_name}: {request} ({request.status}{verdict}); log in as rita / rita-pass "
+                    "and approve it at /approvals/"]
 
 
 def _holdout_dataset(actor) -> ValidationDataset:

@@ -7,6 +7,7 @@ from an allow-list: none of the registry's secrets, connections or settings reac
 import contextlib
 import json
 import logging
+import math
 import os
 import resource
 import signal
@@ -132,7 +133,7 @@ def _run_child(job: dict, *, workdir: Path, timeout_seconds: float, memory_limit
         stderr=subprocess.PIPE,
         # Its own process group, so whatever the model starts is killed with it.
         start_new_session=True,
-        preexec_fn=_resource_limits(memory_limit_mb),
+        preexec_fn=_child_limits(memory_limit_mb=memory_limit_mb, timeout_seconds=timeout_seconds),
     )
     result_reader, log_reader = _ResultReader(process.stdout), _LogReader(process.stderr)
     result_reader.start()
@@ -202,16 +203,20 @@ class _LogReader(threading.Thread):
         return bytes(self._tail).decode(errors="replace").strip()[-STDERR_TAIL_CHARS:]
 
 
-def _resource_limits(memory_limit_mb: int):
+def _child_limits(*, memory_limit_mb: int, timeout_seconds: float):
     """What the child sets on itself between fork and exec."""
     address_space = memory_limit_mb * 1024 * 1024
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         address_space = min(address_space, hard)
+    # A pending alarm survives exec and SIGALRM ends the process: the child stops itself even if the worker is
+    # killed before it can stop the child (the child's own session keeps it out of the worker's group).
+    self_destruct_seconds = math.ceil(timeout_seconds) + KILL_GRACE_SECONDS
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.alarm(self_destruct_seconds)
 
     return apply
 

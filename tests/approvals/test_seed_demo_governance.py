@@ -1,4 +1,5 @@
-"""seed_demo_governance: a 1-approval Production policy on iris_classifier and one pending request, idempotent."""
+"""The governance demo (seed_demo, or seed_demo_governance alone): a 1-approval Production policy on iris_classifier
+that requires validation, and one pending request whose validation passed; idempotent."""
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -12,9 +13,8 @@ pytestmark = pytest.mark.django_db
 
 def test_it_seeds_one_policy_and_one_pending_request_however_often_it_runs(capsys, user_named,
                                                                           django_capture_on_commit_callbacks):
-    call_command("seed_demo")
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo_governance")
+        call_command("seed_demo")  # includes the governance demo
     call_command("seed_demo_governance")
 
     policy = ApprovalPolicy.objects.get()
@@ -37,7 +37,8 @@ def test_it_seeds_one_policy_and_one_pending_request_however_often_it_runs(capsy
     assert ModelPermission.objects.get(user=rita).level == PermissionLevel.CAN_MANAGE_PRODUCTION_VERSIONS
     assert list(review_request_inbox_for(rita)) == [request]
     output = capsys.readouterr().out
-    assert "Created policy" in output and "Kept policy" in output and f"review request #{request.pk}" in output
+    assert "Created policy" in output and "Kept policy" in output and "validation run" in output
+    assert f"review request #{request.pk}" in output
 
 
 def test_it_says_to_run_seed_demo_first():

@@ -2,6 +2,7 @@
 from django.core.management.base import BaseCommand
 
 from models_app.demo.seed import demo_seed
+from models_app.signals import demo_seeded
 
 
 class Command(BaseCommand):
@@ -13,6 +14,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Seeded model {name}: v1 in Production (@champion), v2 in Staging"))
         for name in result.skipped_models:
             self.stdout.write(f"Model {name} already has versions; left as it is")
+        for _receiver, lines in demo_seeded.send(sender=self.__class__):
+            for line in lines:
+                self.stdout.write(line)
         self.stdout.write("\nDemo users (username / password: role):")
         for user in result.users:
             self.stdout.write(f"  {user.username} / {user.password}: {user.role}")
