@@ -14,6 +14,7 @@ from .choices import RESERVED_TAG_KEYS, ReviewRequestStatus
 from .models import ApprovalPolicy, ReviewRequest
 from .selectors import (
     is_registry_admin,
+    latest_validation_statuses,
     policy_effective,
     policy_protecting_alias,
     policy_protecting_stage,
@@ -66,6 +67,9 @@ class ApprovalsGovernance(Governance):
             reason = _protection_of(version, policies[model.pk])
             if reason:
                 raise PermissionDenied(f"Artifacts of {model.name} v{version.version} are immutable while {reason}.")
+
+    def version_verdicts(self, versions: list) -> dict[int, str]:
+        return latest_validation_statuses(versions)
 
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         permission_grant_creator(registered_model=registered_model, actor=actor, entry_point=EntryPoint.SYSTEM)

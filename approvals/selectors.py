@@ -209,3 +209,13 @@ def validation_runs_filtered(user, *, model: str = "", version: int | None = Non
     if status:
         queryset = queryset.filter(status=status)
     return queryset
+
+
+def latest_validation_statuses(versions) -> dict[int, str]:
+    """{version pk: status of its newest validation run}, in one query."""
+    rows = (ValidationRun.objects.filter(model_version__in=[version.pk for version in versions])
+            .order_by("model_version_id", "-created_at", "-id").values_list("model_version_id", "status"))
+    latest: dict[int, str] = {}
+    for version_id, status in rows:
+        latest.setdefault(version_id, status)
+    return latest

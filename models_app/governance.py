@@ -79,6 +79,10 @@ class Governance:
     def check_artifact_write(self, *, actor, path: str) -> None:
         """Refuse writes under the artifacts of a version in a protected stage."""
 
+    def version_verdicts(self, versions: list) -> dict[int, str]:
+        """The latest validation verdict per version primary key, for listings (one query for all of them)."""
+        return {}
+
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         """Inside the creating transaction (e.g. grant the creator CAN_MANAGE)."""
 

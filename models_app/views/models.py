@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ..choices import EntryPoint
 from ..exceptions import RegistryError
+from ..governance import current_governance
 from ..selectors.pages_registry import (
     MODEL_SORTS,
     model_versions_compare,
@@ -35,6 +36,9 @@ def registeredmodel_list(request):
 @require_GET
 def registeredmodel(request, name: str):
     model, versions = found_or_404(registered_model_page, name=name, actor=request.user, page=page_number(request))
+    verdicts = current_governance().version_verdicts(list(versions.object_list))
+    for version in versions.object_list:
+        version.validation_verdict = verdicts.get(version.pk, "")
     context = {
         "model": model,
         "versions": versions,
