@@ -1,25 +1,36 @@
-"""Reads for the approvals pages: review requests with the evidence a reviewer needs, in a bounded number of queries."""
-from django.db.models import Prefetch, Q, QuerySet
+"""Reads for the approvals pages: review requests with the evidence a reviewer needs, and validation runs with
+their checks, each in a bounded number of queries."""
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from models_app.choices import Stage
+from models_app.exceptions import NotFound
 from models_app.models import ModelVersion, RegisteredModelAlias
 
-from .choices import ReviewDecision, ReviewRequestStatus
-from .models import Review, ReviewRequest
+from .choices import CheckKind, CheckStatus, ReviewDecision, ReviewRequestStatus
+from .models import Review, ReviewRequest, ValidationCheck, ValidationRun
+from .selectors import policy_effective, validation_runs_visible
 
 RECENT_LIMIT = 20
+# A version's section shows this many runs; the API lists them all.
+VERSION_RUNS_SHOWN = 20
+CHAMPION_CHECK_KINDS = (CheckKind.CHAMPION_COMPARISON, CheckKind.SCORE_CHAMPION_COMPARISON)
+UNSUCCESSFUL_CHECK_STATUSES = (CheckStatus.FAILED, CheckStatus.ERROR)
 
 
 def _with_evidence(queryset: QuerySet[ReviewRequest]) -> QuerySet[ReviewRequest]:
-    return queryset.select_related("registered_model", "requester", "model_version__run").prefetch_related(
-        "model_version__run__latest_metrics",
-        Prefetch("reviews", queryset=Review.objects.order_by("created_at", "id")),
-    )
+    latest_run = (ValidationRun.objects.filter(review_request=OuterRef("pk")).order_by("-created_at", "-id")
+                  .values("pk")[:1])
+    return (queryset.select_related("registered_model", "requester", "model_version__run")
+            .prefetch_related("model_version__run__latest_metrics",
+                              Prefetch("reviews", queryset=Review.objects.order_by("created_at", "id")))
+            .annotate(latest_validation_id=Subquery(latest_run)))
 
 
 def review_requests_with_evidence(queryset: QuerySet[ReviewRequest]) -> list[ReviewRequest]:
     """Attach to each request: approvals so far and required, its version's metrics and the target's occupant's."""
     requests = list(_with_evidence(queryset))
     occupants = _occupants_of(requests)
+    validations = _validation_runs_by_id([request.latest_validation_id for request in requests])
     for request in requests:
         request.approval_count = sum(1 for review in request.reviews.all()
                                      if review.decision == ReviewDecision.APPROVE)
@@ -29,7 +40,31 @@ def review_requests_with_evidence(queryset: QuerySet[ReviewRequest]) -> list[Rev
         request.occupant = occupant
         request.occupant_metrics = _metrics_of(occupant)
         request.metric_keys = sorted(set(request.candidate_metrics) | set(request.occupant_metrics))
+        request.validation = validations.get(request.latest_validation_id)
     return requests
+
+
+def _checks_ordered() -> Prefetch:
+    return Prefetch("checks", queryset=ValidationCheck.objects.order_by("position"))
+
+
+def _validation_runs_by_id(run_ids: list[int | None]) -> dict[int, ValidationRun]:
+    """{id: run} with its checks, progress, failing checks and champion comparisons, in two queries for all."""
+    wanted = {run_id for run_id in run_ids if run_id is not None}
+    if not wanted:
+        return {}
+    runs = ValidationRun.objects.filter(pk__in=wanted).prefetch_related(_checks_ordered())
+    return {run.pk: validation_run_digest(run) for run in runs}
+
+
+def validation_run_digest(run: ValidationRun) -> ValidationRun:
+    """Attach what the evidence shows (from the prefetched checks, no query): progress, failures, comparisons."""
+    checks = list(run.checks.all())
+    run.checks_total = len(checks)
+    run.checks_done = sum(1 for check in checks if check.status != CheckStatus.PENDING)
+    run.failing_checks = [check for check in checks if check.status in UNSUCCESSFUL_CHECK_STATUSES]
+    run.champion_checks = [check for check in checks if check.kind in CHAMPION_CHECK_KINDS]
+    return run
 
 
 def _metrics_of(version: ModelVersion | None) -> dict[str, float]:
@@ -70,3 +105,27 @@ def review_requests_recently_decided(user) -> QuerySet[ReviewRequest]:
 
 def review_requests_of_version(version: ModelVersion) -> QuerySet[ReviewRequest]:
     return ReviewRequest.objects.filter(model_version=version).order_by("-created_at", "-id")
+
+
+def validation_runs_of_version(*, version: ModelVersion, user) -> QuerySet[ValidationRun]:
+    """The version's runs `user` may read, newest first, with progress annotated and checks prefetched."""
+    return (validation_runs_visible(user).filter(model_version=version).prefetch_related(_checks_ordered())
+            .order_by("-created_at", "-id"))
+
+
+def validation_run_of_version(*, version: ModelVersion, user, pk: int) -> ValidationRun:
+    found = validation_runs_visible(user).filter(model_version=version, pk=pk).first()
+    if found is None:
+        raise NotFound(f"Validation run #{pk} of {version.registered_model.name} v{version.version} does not exist "
+                       "or is not visible to you.")
+    return found
+
+
+def validation_targets_of(version: ModelVersion) -> list[str]:
+    """What an on-demand run can be aimed at: the active stages, then "@alias" for the model's aliases and the
+    aliases its policy protects (the target decides which policy's checks run and who the champion is)."""
+    model = version.registered_model
+    policy = policy_effective(registered_model=model)
+    aliases = set(RegisteredModelAlias.objects.filter(registered_model=model).values_list("alias", flat=True))
+    aliases |= set(policy.protected_aliases if policy is not None else [])
+    return [Stage.STAGING.value, Stage.PRODUCTION.value, *(f"@{alias}" for alias in sorted(aliases))]

@@ -13,4 +13,7 @@ urlpatterns = [
     path("requests/<int:pk>/reject/", views.reviewrequest_reject, name="reviewrequest_reject"),
     path("requests/<int:pk>/cancel/", views.reviewrequest_cancel, name="reviewrequest_cancel"),
     path("models/<str:name>/versions/<int:version>/requests/", views.version_requests, name="version_requests"),
+    path("models/<str:name>/versions/<int:version>/validation/", views.version_validation, name="version_validation"),
+    path("models/<str:name>/versions/<int:version>/validation/<int:pk>/repeat/", views.validation_run_repeat_view,
+         name="validation_run_repeat"),
 ]

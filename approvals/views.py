@@ -1,4 +1,5 @@
-"""Approvals pages: the reviewer's inbox, a request's evidence, and asking for a promotion from a version page.
+"""Approvals pages: the reviewer's inbox, a request's evidence, asking for a promotion from a version page, and
+the version's validation runs.
 
 Every decision goes through approvals.services; a refusal (RegistryError) is shown with its reason, never as a 403.
 """
@@ -10,24 +11,41 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from models_app.choices import EntryPoint, Stage
 from models_app.exceptions import NotFound, RegistryError
 from models_app.selectors.registry import model_version_get, registered_model_get
+from models_app.services.stages import stage_parse
 from models_app.views.common import attempt, flash_outcome, found_or_404
 
 from .models import ReviewRequest
 from .page_selectors import (
+    VERSION_RUNS_SHOWN,
     review_requests_mine,
     review_requests_of_version,
     review_requests_recently_decided,
     review_requests_with_evidence,
+    validation_run_digest,
+    validation_run_of_version,
+    validation_runs_of_version,
+    validation_targets_of,
 )
 from .selectors import review_request_inbox_for
-from .services import review_request_approve, review_request_cancel, review_request_create, review_request_reject
+from .services import (
+    review_request_approve,
+    review_request_cancel,
+    review_request_create,
+    review_request_reject,
+    validation_run_create,
+    validation_run_repeat,
+)
 
 DECISIONS = {"approve": (review_request_approve, "approved"), "reject": (review_request_reject, "rejected")}
+# Sent with a response that created validation runs elsewhere on the page: the version's Validation section reloads.
+VALIDATION_CHANGED_EVENT = "validation-runs-changed"
+# htmx stops polling an element whose request is answered with this status.
+HTMX_STOP_POLLING = 286
 
 
 @login_required
@@ -135,10 +153,93 @@ def version_requests(request, name: str, version: int):
         flash_outcome(request, error=error, notice=notice)
         return redirect("approvals:version_requests", name=name, version=version)
     form = request.POST.dict() if error else {}
-    return _version_requests_render(request, _version_requests_context(found, error=error, notice=notice, form=form))
+    response = _version_requests_render(request, _version_requests_context(found, error=error, notice=notice,
+                                                                            form=form))
+    if opened:
+        response["HX-Trigger"] = VALIDATION_CHANGED_EVENT  # opening a request started a validation run
+    return response
 
 
 def _version_requests_render(request, context: dict) -> HttpResponse:
     htmx = getattr(request, "htmx", None)
     template = "approvals/partials/version_requests.html" if htmx else "approvals/version_requests.html"
     return render(request, template, context)
+
+
+def _version_readable(request, name: str, version: int, *, refused: str):
+    """(version, "") or (None, message): an unknown or unreadable version is refused like the version page refuses
+    it (its model stays unnamed to users who may not read it), with the message instead of a bare error page."""
+    return attempt(lambda: model_version_get(name=name, version=version, actor=request.user), refused=refused)
+
+
+def _validation_target(target: str) -> dict:
+    """The form's optional target: "" (none), a stage name, or "@alias"."""
+    if target.startswith("@"):
+        return {"alias": target[1:]}
+    return {"stage": stage_parse(target).value} if target else {}
+
+
+def _version_validation_context(request, version, *, error: str = "", notice: str = "", form: dict | None = None):
+    shown = list(validation_runs_of_version(version=version, user=request.user)[:VERSION_RUNS_SHOWN + 1])
+    runs = [validation_run_digest(run) for run in shown[:VERSION_RUNS_SHOWN]]
+    return {"version": version, "runs": runs, "more_runs": len(shown) > VERSION_RUNS_SHOWN,
+            "polling": any(not run.is_finished for run in runs), "targets": validation_targets_of(version),
+            "form": form or {}, "validation_error": error, "validation_notice": notice,
+            "changed_event": VALIDATION_CHANGED_EVENT}
+
+
+def _version_validation_render(request, context: dict, *, status: int = 200) -> HttpResponse:
+    if not request.htmx:
+        return render(request, "approvals/version_validation.html", context, status=status)
+    # Polls (and the first load) stop once every shown run has finished; answers to a form post never do.
+    if request.method == "GET" and context["version"] is not None and not context["polling"]:
+        status = HTMX_STOP_POLLING
+    return render(request, "approvals/partials/version_validation.html", context, status=status)
+
+
+def _validation_refused(request, message: str) -> HttpResponse:
+    """The section (HTMX) or the page with the refusal; the page keeps the 404 of an unreadable version."""
+    context = {"version": None, "validation_error": message}
+    return _version_validation_render(request, context, status=200 if request.htmx else 404)
+
+
+def _validation_outcome(request, version, *, error: str, notice: str, form: dict | None = None) -> HttpResponse:
+    """After a post: HTMX gets the section again with the outcome, a plain form post a redirect to the page."""
+    if not request.htmx:
+        flash_outcome(request, error=error, notice=notice)
+        return redirect("approvals:version_validation", name=version.registered_model.name, version=version.version)
+    context = _version_validation_context(request, version, error=error, notice=notice, form=form)
+    return _version_validation_render(request, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def version_validation(request, name: str, version: int):
+    """GET: the version's validation runs (polled by HTMX while one is unfinished); POST: run the checks now."""
+    found, refusal = _version_readable(
+        request, name, version, refused="Validation not started" if request.method == "POST" else "Not shown")
+    if found is None:
+        return _validation_refused(request, refusal)
+    if request.method != "POST":
+        return _version_validation_render(request, _version_validation_context(request, found))
+    target = request.POST.get("target", "")
+    run, error = attempt(lambda: validation_run_create(
+        version=found, actor=request.user, entry_point=EntryPoint.PAGE, **_validation_target(target),
+    ), refused="Validation not started")
+    aimed = f" for {run.target_label}" if run and run.target_label else ""
+    notice = f"Validation run #{run.pk} requested{aimed}." if run else ""
+    return _validation_outcome(request, found, error=error, notice=notice, form={"target": target} if error else None)
+
+
+@login_required
+@require_POST
+def validation_run_repeat_view(request, name: str, version: int, pk: int):
+    found, refusal = _version_readable(request, name, version, refused="Not repeated")
+    if found is None:
+        return _validation_refused(request, refusal)
+    repeated, error = attempt(lambda: validation_run_repeat(
+        run=validation_run_of_version(version=found, user=request.user, pk=pk), actor=request.user,
+        entry_point=EntryPoint.PAGE,
+    ), refused="Not repeated")
+    notice = f"Validation run #{pk} repeated as run #{repeated.pk}." if repeated else ""
+    return _validation_outcome(request, found, error=error, notice=notice)

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
@@ -30,3 +31,16 @@ def screenshot():
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    def as_user(username: str):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(f"{username}-pass")
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(f"{live_server.url}/models/")
+        return page
+
+    return as_user

@@ -27,19 +27,6 @@ def pending(governed, owner):
                                  actor=owner, entry_point=EntryPoint.PAGE)
 
 
-@pytest.fixture
-def log_in(page, live_server):
-    def as_user(username: str):
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(f"{username}-pass")
-        page.get_by_role("button", name="Log in").click()
-        expect(page).to_have_url(f"{live_server.url}/models/")
-        return page
-
-    return as_user
-
-
 def test_a_data_scientist_requests_a_promotion_from_the_version_page(governed, log_in, live_server, screenshot):
     page = log_in("owner")
     page.goto(f"{live_server.url}/models/iris_classifier/versions/2/")
