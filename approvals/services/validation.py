@@ -108,8 +108,8 @@ def validation_run_dispatch(run_id: int) -> bool:
     try:
         execute_validation_run.apply_async(args=[run_id], retry=False)
     except Exception as error:  # kombu/redis raise many connection error types
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            raise
+        if execute_validation_run.app.conf.task_always_eager:
+            raise  # in-process execution failed: that is a bug to see, not a broker to wait for
         logger.warning("Validation run #%s stays QUEUED: the broker did not take it (%s).", run_id, error)
         ValidationRun.objects.filter(pk=run_id, dispatched_at=sent_at).update(dispatched_at=None)
         return False
