@@ -15,6 +15,7 @@ from .models import ApprovalPolicy, ReviewRequest
 from .selectors import (
     is_registry_admin,
     latest_validation_statuses,
+    open_review_request_counts,
     policy_effective,
     policy_protecting_alias,
     policy_protecting_stage,
@@ -70,6 +71,9 @@ class ApprovalsGovernance(Governance):
 
     def version_verdicts(self, versions: list) -> dict[int, str]:
         return latest_validation_statuses(versions)
+
+    def pending_review_counts(self, registered_models: list) -> dict[int, int]:
+        return open_review_request_counts(registered_models)
 
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         permission_grant_creator(registered_model=registered_model, actor=actor, entry_point=EntryPoint.SYSTEM)

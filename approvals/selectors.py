@@ -219,3 +219,11 @@ def latest_validation_statuses(versions) -> dict[int, str]:
     for version_id, status in rows:
         latest.setdefault(version_id, status)
     return latest
+
+
+def open_review_request_counts(registered_models) -> dict[int, int]:
+    """{registered model pk: number of PENDING or APPROVED review requests}, in one query."""
+    rows = (ReviewRequest.objects.filter(registered_model__in=[model.pk for model in registered_models],
+                                         status__in=OPEN_REVIEW_STATUSES)
+            .values("registered_model_id").annotate(open_count=Count("id")))
+    return {row["registered_model_id"]: row["open_count"] for row in rows}

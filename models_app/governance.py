@@ -83,6 +83,10 @@ class Governance:
         """The latest validation verdict per version primary key, for listings (one query for all of them)."""
         return {}
 
+    def pending_review_counts(self, registered_models: list) -> dict[int, int]:
+        """Open review requests per registered model primary key, for listings (one query for all of them)."""
+        return {}
+
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         """Inside the creating transaction (e.g. grant the creator CAN_MANAGE)."""
 

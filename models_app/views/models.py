@@ -27,6 +27,9 @@ def registeredmodel_list(request):
     sort = request.GET.get("sort", "name")
     sort = sort if sort in MODEL_SORTS else "name"
     page = registered_model_list_page(actor=request.user, query=query, sort=sort, page=page_number(request))
+    pending = current_governance().pending_review_counts(list(page.object_list))
+    for model in page.object_list:
+        model.pending_reviews = pending.get(model.pk, 0)
     context = {"page": page, "query": query, "sort": sort, "keep": query_without(request, "page", "sort")}
     return page_or_fragment(request, "models_app/registeredmodel_list.html",
                             "models_app/partials/registeredmodel_table.html", context)

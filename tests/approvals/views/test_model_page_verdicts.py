@@ -1,4 +1,4 @@
-"""The model page's versions table shows each version's latest validation verdict (filled by the approvals app)."""
+"""Listings filled by the approvals app: validation verdicts on the model page, pending requests on the models list."""
 import pytest
 from django.urls import reverse
 
@@ -37,3 +37,8 @@ def test_the_verdicts_cost_one_query_whatever_the_number_of_runs(login, owner, d
             validation_run_create(version=version, actor=owner, entry_point=PAGE)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_the_models_list_counts_open_review_requests(login, owner, pending):
+    page = login(owner).get(reverse("models_app:registeredmodel_list")).content.decode()
+    assert '<span class="badge verdict-queued">1 pending</span>' in page
