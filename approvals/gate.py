@@ -27,6 +27,7 @@ from .services.permissions import permission_grant_creator, permission_require
 from .services.supersession import (
     review_requests_supersede_after_alias_change,
     review_requests_supersede_after_stage_change,
+    review_requests_supersede_for_deleted_version,
 )
 
 
@@ -83,6 +84,9 @@ class ApprovalsGovernance(Governance):
 
     def on_alias_changed(self, change: AliasChange) -> None:
         review_requests_supersede_after_alias_change(change)
+
+    def on_model_version_deleting(self, *, version: ModelVersion, actor, entry_point: str) -> None:
+        review_requests_supersede_for_deleted_version(version, actor=actor, entry_point=entry_point)
 
 
 def _gate(policy: ApprovalPolicy, *, version: ModelVersion, stage: str, alias: str, change) -> None:

@@ -96,6 +96,9 @@ class Governance:
     def on_alias_changed(self, change: AliasChange) -> None:
         """Inside the transaction that moved the alias."""
 
+    def on_model_version_deleting(self, *, version: ModelVersion, actor, entry_point: str) -> None:
+        """Inside the deleting transaction, before the row goes (e.g. close requests about the version)."""
+
 
 _registered: Governance = Governance()
 

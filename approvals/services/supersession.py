@@ -21,6 +21,15 @@ def review_requests_supersede_after_stage_change(change: StageChange) -> None:
             review_request_supersede(request, reason=reason, actor=change.actor, entry_point=change.entry_point)
 
 
+def review_requests_supersede_for_deleted_version(version, *, actor, entry_point: str) -> None:
+    """Close every open request about a version that is being deleted, so none lingers in an inbox."""
+    requests = (review_requests_open(registered_model=version.registered_model).filter(model_version=version)
+                .select_for_update(of=("self",)))
+    for request in requests:
+        review_request_supersede(request, reason=f"version {version.version} was deleted", actor=actor,
+                                 entry_point=entry_point)
+
+
 def _stage_staleness(request, change: StageChange) -> str:
     version = request.model_version
     if version is None:

@@ -8,7 +8,7 @@ from ..exceptions import AlreadyExists, InvalidParameter, NotFound
 from ..governance import PermissionLevel, current_governance
 from ..models import LoggedModel, ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag, Run
 from ..models.base import now_ms
-from .artifacts import artifact_path_clean, artifact_uri_to_path, artifacts_content_hash
+from .artifacts import artifact_path_clean, artifact_path_to_uri, artifact_uri_to_path, artifacts_content_hash
 from .audit import audit_record
 from .common import (
     MAX_NAME_LENGTH,
@@ -152,6 +152,10 @@ def model_version_source_resolve(*, source: str, run_id: str | None, model_id: s
         )
     if run is None and logged_model is not None:
         run = logged_model.source_run
+    storage_path = artifact_uri_to_path(location)
+    if storage_path is not None:
+        # One spelling per folder (`mlflow-artifacts://host/x` is `mlflow-artifacts:/x`), so lookups by location match.
+        location = artifact_path_to_uri(storage_path)
     return location, run, logged_model
 
 
@@ -240,9 +244,11 @@ def model_version_update(*, version: ModelVersion, description: str, actor, entr
 
 def model_version_delete(*, version: ModelVersion, actor, entry_point: str) -> None:
     model = version.registered_model
-    current_governance().authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_MANAGE)
+    governance = current_governance()
+    governance.authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_MANAGE)
     with transaction.atomic():
         registered_model_lock(model.name)
+        governance.on_model_version_deleting(version=version, actor=actor, entry_point=entry_point)
         for alias in version.aliases.all():
             alias_history_record(registered_model=model, alias=alias.alias, from_version=version.version,
                                  to_version=None, actor=actor, entry_point=entry_point,

@@ -44,10 +44,10 @@ def artifacts_store(path: str, *, weights: bytes = b"weights-1") -> None:
 def make_version(owner):
     """Register a version of `model` whose files exist in the artifact store."""
 
-    def make(model, *, actor=None, weights: bytes = b"weights-1"):
+    def make(model, *, actor=None, weights: bytes = b"weights-1", uri_prefix="mlflow-artifacts:/"):
         path = f"1/models/m-{next(_folders):032x}/artifacts"
         artifacts_store(path, weights=weights)
-        return model_version_create(name=model.name, source=f"mlflow-artifacts:/{path}", actor=actor or owner,
+        return model_version_create(name=model.name, source=f"{uri_prefix}{path}", actor=actor or owner,
                                     entry_point=API)
 
     return make

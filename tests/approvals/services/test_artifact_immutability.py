@@ -40,6 +40,14 @@ def test_it_refuses_writes_under_a_version_in_a_protected_stage(in_production):
         _overwrite(in_production, name="extra/new-file.txt")
 
 
+def test_it_protects_versions_registered_from_a_uri_naming_the_server(prod_policy, iris, make_version, admin_user):
+    version = make_version(iris, uri_prefix="mlflow-artifacts://registry.example.org:8000/")
+    model_version_transition_stage(version=version, to_stage="Production", actor=admin_user, entry_point=API,
+                                   force_reason="initial release")
+    with pytest.raises(PermissionDenied, match=f"v{version.version} are immutable while it is in Production"):
+        _overwrite(version)
+
+
 @pytest.mark.parametrize("relative", ["model.pkl", "", "..parent"])
 def test_it_refuses_deletes_of_the_files_or_a_folder_holding_them(in_production, relative):
     folder = _folder(in_production)

@@ -14,6 +14,7 @@ from models_app.exceptions import AlreadyExists, InvalidParameter, InvalidState,
 from models_app.governance import PermissionLevel as Level
 from models_app.models import AuditEvent, StageTransition
 from models_app.services.audit import audit_chain_verify
+from models_app.services.registry import model_version_delete
 from models_app.services.stages import model_version_transition_stage
 from tests.approvals.conftest import API
 
@@ -179,6 +180,21 @@ def test_it_supersedes_a_request_whose_version_moved_away(prod_policy, iris, mak
     request.refresh_from_db()
     assert request.status == Status.SUPERSEDED
     assert request.status_message == f"version {version.version} moved from None to Staging"
+
+
+def test_it_supersedes_the_requests_of_a_deleted_version_at_once(prod_policy, iris, make_version, owner):
+    kept, deleted = make_version(iris), make_version(iris)
+    about_deleted = [_ask(deleted, owner), _ask(deleted, owner, alias="champion")]
+    about_kept = _ask(kept, owner)
+    model_version_delete(version=deleted, actor=owner, entry_point=API)
+    for request in about_deleted:
+        request.refresh_from_db()
+        assert request.status == Status.SUPERSEDED
+        assert request.status_message == f"version {deleted.version} was deleted"
+        assert AuditEvent.objects.filter(action=AuditAction.REVIEW_SUPERSEDED, object_id=str(request.pk)).exists()
+    about_kept.refresh_from_db()
+    assert about_kept.status == Status.PENDING
+    assert audit_chain_verify() is None
 
 
 def test_it_archives_the_previous_occupant_as_the_policy_says(settings, prod_policy, iris, make_version, owner,
