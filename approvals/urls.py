@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("inbox-count/", views.inbox_count, name="inbox_count"),
     path("requests/<int:pk>/", views.reviewrequest_detail, name="reviewrequest_detail"),
+    path("requests/<int:pk>/validation/", views.reviewrequest_validation, name="reviewrequest_validation"),
     path("requests/<int:pk>/approve/", views.reviewrequest_approve, name="reviewrequest_approve"),
     path("requests/<int:pk>/reject/", views.reviewrequest_reject, name="reviewrequest_reject"),
     path("requests/<int:pk>/cancel/", views.reviewrequest_cancel, name="reviewrequest_cancel"),

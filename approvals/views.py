@@ -87,6 +87,18 @@ def reviewrequest_detail(request, pk: int):
     return render(request, "approvals/reviewrequest_detail.html", {"review_request": evidence})
 
 
+@login_required
+@require_GET
+def reviewrequest_validation(request, pk: int):
+    """The request's validation evidence alone, polled by its pages while the run is unfinished."""
+    found = _readable_request(request, pk)
+    [evidence] = review_requests_with_evidence(ReviewRequest.objects.filter(pk=found.pk))
+    finished = evidence.validation is None or evidence.validation.is_finished
+    context = {"review_request": evidence, "all_checks": request.GET.get("checks") == "all"}
+    return render(request, "approvals/partials/validation_evidence.html", context,
+                  status=HTMX_STOP_POLLING if request.htmx and finished else 200)
+
+
 def _decide(request, pk: int, decision: str):
     """Approve or reject; HTMX gets the row again plus the nav counter out of band, a plain POST a redirect."""
     found = _readable_request(request, pk)

@@ -38,10 +38,20 @@ def _audit_model(action, *, registered_model, actor, entry_point, details=None, 
     )
 
 
+def registered_model_name_validate(name, field: str) -> str:
+    """MLflow's naming rule: model URIs (`models:/name/Stage`) and page addresses split on '/' and ':'."""
+    name = require_text(name, field, max_length=MAX_NAME_LENGTH)
+    if "/" in name or ":" in name:
+        raise InvalidParameter(f"Invalid model name '{name}'. Names cannot contain '/' or ':'.")
+    if name.strip(".") == "":
+        raise InvalidParameter(f"Invalid model name '{name}'. A name cannot be only dots.")
+    return name
+
+
 def registered_model_create(
     *, name: str, actor, entry_point: str, description: str = "", tags: list[tuple[str, str]] = ()
 ) -> RegisteredModel:
-    name = require_text(name, "name", max_length=MAX_NAME_LENGTH)
+    name = registered_model_name_validate(name, "name")
     clean_tags = [validate_key_value(key, value, what="tag") for key, value in tags]
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=None, level=PermissionLevel.CAN_EDIT)
@@ -62,7 +72,7 @@ def registered_model_create(
 
 
 def registered_model_rename(*, registered_model: RegisteredModel, new_name: str, actor, entry_point: str):
-    new_name = require_text(new_name, "new_name", max_length=MAX_NAME_LENGTH)
+    new_name = registered_model_name_validate(new_name, "new_name")
     current_governance().authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE)
     old_name = registered_model.name
     try:

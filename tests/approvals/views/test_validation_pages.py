@@ -228,6 +228,25 @@ def test_the_inbox_shows_a_queued_validation_as_such(login, reviewer, pending):
     assert "Validation queued" in row and "0/1 checks" in row
 
 
+def test_a_queued_validation_in_the_inbox_and_on_the_request_page_polls_until_it_finishes(login, reviewer,
+                                                                                        outsider, pending, settings):
+    evidence_url = reverse("approvals:reviewrequest_validation", args=[pending.pk])
+    client = login(reviewer)
+    row = client.get(INBOX).content.decode()
+    assert f'hx-get="{evidence_url}" hx-trigger="every 2s"' in row
+    page = client.get(reverse("approvals:reviewrequest_detail", args=[pending.pk])).content.decode()
+    assert f'hx-get="{evidence_url}?checks=all" hx-trigger="every 2s"' in page
+    queued = client.get(f"{evidence_url}?checks=all", HTTP_HX_REQUEST="true")
+    assert queued.status_code == 200 and "Validation queued" in queued.content.decode()
+    validation_run_execute(run_id=pending.validation_runs.get().pk)
+    finished = client.get(f"{evidence_url}?checks=all", HTTP_HX_REQUEST="true")
+    body = finished.content.decode()
+    assert finished.status_code == 286 and "Validation passed" in body and "hx-trigger" not in body
+    assert "All 1 checks of run" in body and "<html" not in body
+    settings.REGISTRY_DEFAULT_PERMISSION = "NONE"  # outsider holds no grant on iris_classifier
+    assert login(outsider).get(evidence_url).status_code == 404  # as unreadable as the request's page
+
+
 def test_the_request_page_shows_the_latest_run_with_all_its_checks(login, reviewer, owner, demo, checked_policy,
                                                                   run_now):
     request = _requested(demo, owner, run_now)

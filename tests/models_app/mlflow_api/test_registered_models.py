@@ -24,6 +24,20 @@ def test_it_refuses_a_duplicate_name_with_already_exists(api, registered_model):
     assert_error(response, 400, "RESOURCE_ALREADY_EXISTS", "Registered Model (name=iris_classifier) already exists.")
 
 
+@pytest.mark.parametrize(("name", "message"), [
+    ("team/iris", "Invalid model name 'team/iris'. Names cannot contain '/' or ':'."),
+    ("iris:v2", "Invalid model name 'iris:v2'. Names cannot contain '/' or ':'."),
+    ("..", "Invalid model name '..'. A name cannot be only dots."),
+    (" ", "Missing value for required parameter"),
+])
+def test_it_refuses_names_that_model_uris_and_addresses_cannot_hold(api, registered_model, name, message):
+    create = api.post("registered-models/create", {"name": name})
+    rename = api.post("registered-models/rename", {"name": "iris_classifier", "new_name": name})
+    for response in (create, rename):
+        assert_error(response, 400, "INVALID_PARAMETER_VALUE", message)
+    assert not RegisteredModel.objects.filter(name=name).exists()
+
+
 def test_it_answers_an_unknown_model_with_404(api):
     assert_error(api.get("registered-models/get", name="nope"), 404, "RESOURCE_DOES_NOT_EXIST", "name=nope")
     assert_error(api.delete("registered-models/delete", {"name": "nope"}), 404, "RESOURCE_DOES_NOT_EXIST")
