@@ -95,3 +95,11 @@ def test_it_configures_the_celery_app_from_django_settings():
     assert app.main == "registry_site"
     assert app.conf.task_always_eager is settings.CELERY_TASK_ALWAYS_EAGER
     assert app.conf.task_eager_propagates is True
+
+
+def test_it_creates_the_folder_of_a_sqlite_database_that_a_fresh_clone_lacks(monkeypatch, tmp_path):
+    database_file = tmp_path / "fresh-clone" / "var" / "registry.sqlite3"
+    loaded = _settings_under(monkeypatch, DATABASE_URL=f"sqlite:///{database_file}")
+
+    assert loaded.DATABASES["default"]["NAME"] == str(database_file)
+    assert database_file.parent.is_dir()
