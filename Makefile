@@ -23,7 +23,7 @@ install-dev: $(BIN)/uv
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py collectstatic --no-input -v0
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --address http://$(HOST):$(PORT)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev

@@ -8,6 +8,10 @@ from models_app.signals import demo_seeded
 class Command(BaseCommand):
     help = "Create demo users and train, register and stage the demo models (safe to run again)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--address", default="http://127.0.0.1:8000",
+                            help="where the server will listen, for the printed MLFLOW_TRACKING_URI")
+
     def handle(self, *args, **options):
         result = demo_seed()
         for name in result.seeded_models:
@@ -21,6 +25,6 @@ class Command(BaseCommand):
         for user in result.users:
             self.stdout.write(f"  {user.username} / {user.password}: {user.role}")
         self.stdout.write(
-            "\nAPI token for alice (replaces the previous demo token); the URI is make run's default address:\n"
-            f"  export MLFLOW_TRACKING_URI=http://127.0.0.1:8000\n  export MLFLOW_TRACKING_TOKEN={result.token}"
+            "\nAPI token for alice (replaces the previous demo token), for MLflow scripts against this server:\n"
+            f"  export MLFLOW_TRACKING_URI={options['address']}\n  export MLFLOW_TRACKING_TOKEN={result.token}"
         )

@@ -14,9 +14,9 @@ from models_app.services.tokens import api_token_authenticate
 pytestmark = pytest.mark.django_db
 
 
-def _seed() -> str:
+def _seed(*args) -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
@@ -34,7 +34,7 @@ def test_it_leaves_the_same_rows_when_run_twice():
     first = _seed()
     counts_after_first, audit_after_first = _row_counts(), AuditEvent.objects.count()
 
-    second = _seed()
+    second = _seed("--address", "http://registry.internal:9000")
 
     assert _row_counts() == counts_after_first
     assert counts_after_first["models_app.ModelVersion"] == 4
@@ -46,6 +46,8 @@ def test_it_leaves_the_same_rows_when_run_twice():
     assert audit_chain_verify() is None
     assert api_token_authenticate(_printed_token(first)) is None  # replaced by the second run's token
     assert api_token_authenticate(_printed_token(second)).username == "alice"
+    assert "export MLFLOW_TRACKING_URI=http://127.0.0.1:8000\n" in first  # make run's default address
+    assert "export MLFLOW_TRACKING_URI=http://registry.internal:9000\n" in second
 
 
 def test_it_stages_versions_and_creates_the_demo_users():
