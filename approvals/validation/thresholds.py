@@ -80,8 +80,9 @@ def champion_outcome(*, metric: str, candidate: float | None, baseline: float | 
             else:
                 change = (candidate - baseline) / abs(baseline)
                 change = change if better else -change
-                requirements.append(f"{direction} than the champion's {format_number(baseline)} by "
-                                    f">= {relative:.2%}")
+                bound = shift(baseline, abs(baseline) * relative)
+                requirements.append(f"{'>=' if better else '<='} {format_number(bound)} (champion "
+                                    f"{format_number(baseline)} {'+' if better else '-'} {relative:.2%})")
                 ok = change >= relative
             if not ok:
                 failures.append(f"{metric} = {format_number(candidate)} is not {requirements[-1]}")

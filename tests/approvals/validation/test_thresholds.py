@@ -52,6 +52,14 @@ def test_relative_change_with_a_negative_baseline_keeps_its_direction():
     assert not compare(-9.0, -10.0, greater_is_better=False, min_relative_change=0.05).passed
 
 
+def test_relative_change_states_the_bound_it_implies():
+    # -0.5 + 50% of |-0.5| = -0.25: the expected value reads as a number, like the absolute change's.
+    assert compare(-0.2, -0.5, greater_is_better=True, min_relative_change=0.5).expected == \
+        ">= -0.25 (champion -0.5 + 50.00%)"
+    assert compare(9.0, 10.0, greater_is_better=False, min_relative_change=0.1).expected == \
+        "<= 9 (champion 10 - 10.00%)"
+
+
 def test_relative_change_with_a_zero_baseline_asks_for_strictly_better():
     assert compare(0.001, 0.0, greater_is_better=True, min_relative_change=0.5).passed
     zero = compare(0.0, 0.0, greater_is_better=True, min_relative_change=0.5)
