@@ -33,3 +33,12 @@ def as_json(value) -> str:
 def lookup(mapping, key):
     """`mapping[key]` in a template, None when missing (metric and param columns of a runs table)."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def audit_object_label(event) -> str:
+    """A model's objects are named by their id ("iris/2"); a bare number or a name outside any model gets its kind."""
+    kind = event.object_type.replace("_", " ")
+    if event.object_id.isdigit():
+        return f"{kind} #{event.object_id}"
+    return event.object_id if event.registered_model_name else f"{kind} {event.object_id}".strip()

@@ -53,3 +53,11 @@ def test_it_runs_a_bounded_number_of_queries(owner_client, owner, django_assert_
     with django_assert_max_num_queries(4):
         response = owner_client.get(URL, {"actor": "owner"})
     assert response.status_code == 200
+
+
+def test_it_labels_numbered_objects_with_their_kind(owner_client, owner, demo):
+    registered_model_create(name="other", actor=owner, entry_point=EntryPoint.SYSTEM)
+    body = owner_client.get(URL).content.decode()
+    experiment = demo.runs[0].experiment
+    assert f"<td>experiment #{experiment.pk}</td>" in body
+    assert f'<a href="{reverse("models_app:registeredmodel", args=["other"])}">other</a>' in body
