@@ -1,6 +1,7 @@
-"""The governance part of the demo: a Production policy on iris_classifier that requires validation (run metrics
-and scores on a held-out iris split, against the champion), a reviewer's grant, one pending request.
+"""The governance part of the demo: a Production policy on wine_classifier that requires validation (scores on
+the held-out wine split, against the champion), a reviewer's grant, one pending request.
 
+The governed model is not one of the seed articles' models, so their scripts run against the demo unchanged.
 Kept out of models_app's seed_demo because models_app never imports approvals. Safe to run again.
 """
 import io
@@ -9,12 +10,10 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from sklearn.datasets import load_iris
-from sklearn.model_selection import train_test_split
 
 from models_app.choices import EntryPoint, Stage
 from models_app.demo.seed import APPROVERS_GROUP
-from models_app.demo.training import SEED
+from models_app.demo.training import wine_split
 from models_app.exceptions import NotFound
 from models_app.governance import PermissionLevel
 from models_app.selectors.registry import model_version_get
@@ -23,14 +22,14 @@ from .models import ApprovalPolicy, ModelPermission, ReviewRequest, ValidationDa
 from .selectors import review_request_open_for
 from .services import permission_set, policy_create, review_request_create, validation_dataset_create
 
-DEMO_MODEL = "iris_classifier"
+DEMO_MODEL = "wine_classifier"
 DEMO_VERSION = 2
 POLICY_NAME = f"Production needs 1 approval from group {APPROVERS_GROUP}"
-REQUEST_COMMENT = "v2 beats v1 on accuracy on the held-out split; please promote it to Production."
+REQUEST_COMMENT = "v2 (rf_deep) beats v1 on accuracy on the held-out split; please promote it to Production."
 ENTRY_POINT = EntryPoint.COMMAND
-DATASET_NAME = "iris-holdout"
-# v1 logged "accuracy", the v2 candidate "test_accuracy" (as in the seed articles): the thresholds apply to the
-# scores on the held-out split, which both are measured on.
+DATASET_NAME = "wine-holdout"
+# The thresholds apply to the scores the validation run measures itself on the held-out split, not to what the
+# runs logged: the evidence does not depend on the training script's honesty.
 METRIC_THRESHOLDS = [
     {"metric": "accuracy", "op": ">=", "value": 0.9, "on": "datasets"},
     {"metric": "f1", "op": ">=", "value": 0.9, "on": "datasets"},
@@ -91,18 +90,17 @@ def demo_governance_report(result: GovernanceSeedResult) -> list[str]:
 
 
 def _holdout_dataset(actor) -> ValidationDataset:
-    """The 20% of iris the demo models were not trained on (same split as models_app.demo.training)."""
+    """The 20% of the wine data the demo models were not trained on (models_app.demo.training's split)."""
     existing = ValidationDataset.objects.filter(name=DATASET_NAME).first()
     if existing is not None:
         return existing
-    iris = load_iris(as_frame=True)
-    _, x_test, _, y_test = train_test_split(iris.data, iris.target, test_size=0.2, random_state=SEED)
+    _, x_test, _, y_test = wine_split()
     buffer = io.BytesIO()
     x_test.assign(target=y_test).to_csv(buffer, index=False)
     return validation_dataset_create(
         name=DATASET_NAME, upload=SimpleUploadedFile(f"{DATASET_NAME}.csv", buffer.getvalue()), target_column="target",
-        task_type="classification", description="Iris test split (30 rows) held out from the demo's training.",
-        actor=actor, entry_point=ENTRY_POINT)
+        task_type="classification", actor=actor, entry_point=ENTRY_POINT,
+        description=f"Wine test split ({len(x_test)} rows) held out from the demo's training.")
 
 
 def _demo_users(*usernames: str) -> dict:

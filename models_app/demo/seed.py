@@ -1,4 +1,4 @@
-"""Build the demo: three users, a demo API token, and two registered models trained for real.
+"""Build the demo: three users, a demo API token, and three registered models trained for real.
 
 Everything is written through the registry's services (experiments, runs, logged models, artifacts,
 versions, stages, aliases), as an MLflow client would, so the audit chain and history are real too.
@@ -65,6 +65,10 @@ DEMO_MODELS = (
     DemoModel("HousePricePredictor", "House Prices",
               "Linear regression predicting house prices from three synthetic features.",
               training.house_price_models),
+    DemoModel("wine_classifier", "Wine Classification",
+              "Random Forest telling three wine cultivars apart from 13 measurements (scikit-learn's wine data). "
+              "Its Production is governed: promotions need a review and a passed validation run.",
+              training.wine_models),
 )
 
 

@@ -1,4 +1,4 @@
-"""The governance demo (seed_demo, or seed_demo_governance alone): a 1-approval Production policy on iris_classifier
+"""The governance demo (seed_demo, or seed_demo_governance alone): a 1-approval Production policy on wine_classifier
 that requires validation, and one pending request whose validation passed; idempotent."""
 import pytest
 from django.core.management import CommandError, call_command
@@ -19,17 +19,17 @@ def test_it_seeds_one_policy_and_one_pending_request_however_often_it_runs(capsy
 
     policy = ApprovalPolicy.objects.get()
     assert (policy.registered_model.name, policy.required_approvals, policy.approver_group.name) == (
-        "iris_classifier", 1, "prod-approvers")
+        "wine_classifier", 1, "prod-approvers")
     assert policy.protected_stages == ["Production"] and policy.protected_aliases == ["champion"]
     assert policy.require_validation and [dataset.name for dataset in policy.validation_datasets.all()] == [
-        "iris-holdout"]
+        "wine-holdout"]
     request = ReviewRequest.objects.get()
     # The request's validation ran in-process when it was opened (no broker: the embedded default).
     run = request.validation_runs.get()
     assert (run.status, run.champion_version_number) == ("PASSED", 1), run.summary
     assert list(run.checks.values_list("name", flat=True)) == [
-        "Artifact integrity", "Load and score on iris-holdout", "iris-holdout: accuracy >= 0.9",
-        "iris-holdout: f1 >= 0.9", "iris-holdout: accuracy against champion"]
+        "Artifact integrity", "Load and score on wine-holdout", "wine-holdout: accuracy >= 0.9",
+        "wine-holdout: f1 >= 0.9", "wine-holdout: accuracy against champion"]
     assert (request.status, request.version_number, request.target_stage, request.requester_name) == (
         ReviewRequestStatus.PENDING, 2, "Production", "alice")
     assert request.comment

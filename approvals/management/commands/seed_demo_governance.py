@@ -7,7 +7,7 @@ from ...demo import demo_governance_report, demo_governance_seed
 
 
 class Command(BaseCommand):
-    help = ("Protect iris_classifier's Production with a 1-approval policy requiring validation and open one pending "
+    help = ("Protect wine_classifier's Production with a 1-approval policy requiring validation and open one pending "
             "request (safe to rerun).")
 
     def handle(self, *args, **options):

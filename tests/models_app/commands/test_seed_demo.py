@@ -1,4 +1,4 @@
-"""seed_demo trains four small scikit-learn models: this file takes a few seconds."""
+"""seed_demo trains six small scikit-learn models: this file takes a few seconds."""
 from io import StringIO
 
 import pytest
@@ -37,7 +37,7 @@ def test_it_leaves_the_same_rows_when_run_twice():
     second = _seed("--address", "http://registry.internal:9000")
 
     assert _row_counts() == counts_after_first
-    assert counts_after_first["models_app.ModelVersion"] == 4
+    assert counts_after_first["models_app.ModelVersion"] == 6
     assert "Seeded model iris_classifier" in first
     assert "iris_classifier already has versions" in second
     # The second run only issues a new demo token, which the audit log records.
@@ -58,10 +58,11 @@ def test_it_stages_versions_and_creates_the_demo_users():
     assert stages == {
         ("iris_classifier", 1): "Production", ("iris_classifier", 2): "Staging",
         ("HousePricePredictor", 1): "Production", ("HousePricePredictor", 2): "Staging",
+        ("wine_classifier", 1): "Production", ("wine_classifier", 2): "Staging",
     }
     champions = RegisteredModelAlias.objects.filter(alias="champion").values_list("registered_model__name",
                                                                                    "model_version__version")
-    assert sorted(champions) == [("HousePricePredictor", 1), ("iris_classifier", 1)]
+    assert sorted(champions) == [("HousePricePredictor", 1), ("iris_classifier", 1), ("wine_classifier", 1)]
     assert set(StageTransition.objects.values_list("entry_point", "actor_name")) == {("command", "admin")}
     # The demo users and their roles.
     users = {user.username: user for user in get_user_model().objects.all()}

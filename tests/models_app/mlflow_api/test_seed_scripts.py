@@ -1,11 +1,15 @@
 """The two seed articles, run unchanged as scripts against a live server, configured by environment only."""
+import io
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from models_app.choices import EntryPoint, Stage
+from models_app.governance import current_governance
 from models_app.models import ModelVersion
 from models_app.selectors.registry import model_version_by_alias, model_version_get, registered_model_get
 from models_app.services.tokens import api_token_create
@@ -93,3 +97,21 @@ def test_it_runs_both_seed_scripts_unchanged_and_leaves_the_registry_they_descri
 
     assert_iris_rolled_back(outputs["iris_workflow.py"])
     assert_house_champion_in_production(outputs["house_prices_workflow.py"])
+
+
+def test_they_run_unchanged_against_the_demo_data_of_make_run(script_env, tmp_path):
+    # The demo governs wine_classifier, not the articles' models: their scripts promote as they do elsewhere.
+    call_command("seed_demo", stdout=io.StringIO())
+
+    outputs = run_scripts_side_by_side(["iris_workflow.py", "house_prices_workflow.py"], script_env, tmp_path)
+
+    promoted = int(re.search(r"Promoted version (\d+) to Production!", outputs["iris_workflow.py"])[1])
+    assert promoted > 2  # after the demo's two versions
+    rolled_back_to = int(re.search(r"Rolled back: version (\d+) is in Production", outputs["iris_workflow.py"])[1])
+    assert model_version_get(name="iris_classifier", version="Production").version == rolled_back_to
+    assert model_version_get(name="iris_classifier", version=str(promoted)).stage == Stage.ARCHIVED
+    house_output = outputs["house_prices_workflow.py"]
+    promoted_house = int(re.search(r"Version (\d+) transitioned to Production.", house_output)[1])
+    assert model_version_by_alias(name="HousePricePredictor", alias="champion").version == promoted_house
+    wine = registered_model_get(name="wine_classifier")
+    assert current_governance().pending_review_counts([wine]) == {wine.pk: 1}  # the demo's request still waits
