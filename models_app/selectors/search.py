@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..search_filter import parse_filter
 from .registry import model_version_with_details, registered_model_with_details, registered_models_visible
-from .search_clauses import NUMERIC, STAGE, Attribute, EntitySpec, KeyValueTable, clauses_to_q, order_expressions
+from .search_clauses import NUMERIC, STAGE, Attribute, EntitySpec, KeyValueTable, clauses_to_q, ordered
 from .tracking import logged_model_with_details, run_with_details
 
 MAX_RESULTS_DEFAULTS = {"experiments": 1000, "runs": 1000, "registered models": 100, "model versions": 10_000,
@@ -161,7 +161,7 @@ def logged_model_search(*, experiment_ids, filter_string="", max_results=100, or
 def _filtered(queryset: QuerySet, spec: EntitySpec, filter_string, order_by) -> QuerySet:
     # Parse and check everything before any query runs, so bad input never costs a round trip.
     condition = clauses_to_q(spec, parse_filter(filter_string))
-    return queryset.filter(condition).order_by(*order_expressions(spec, order_by))
+    return ordered(queryset.filter(condition), spec, order_by)
 
 
 def _order_entry(entry) -> str:

@@ -7,7 +7,7 @@ parameters: nothing here concatenates user text into SQL.
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.lookups import Lookup
 
 from ..choices import Stage
@@ -164,15 +164,19 @@ def _shown(value) -> str:
     return f"'{value}'" if isinstance(value, str) else repr(value)
 
 
-def order_expressions(spec: EntitySpec, order_by) -> list:
-    """ORDER BY expressions for the caller's order_by entries, then the entity's default order as tie-break."""
+def ordered(queryset: models.QuerySet, spec: EntitySpec, order_by) -> models.QuerySet:
+    """The queryset in the caller's order_by entries, then the entity's default order as tie-break."""
     if isinstance(order_by, str):
         order_by = [order_by]
-    expressions = [order_expression(spec, parse_order_by(entry)) for entry in order_by or ()]
-    return [*expressions, *spec.default_order]
+    expressions = []
+    for position, entry in enumerate(order_by or ()):
+        queryset, expression = order_expression(queryset, spec, parse_order_by(entry), position=position)
+        expressions.append(expression)
+    return queryset.order_by(*expressions, *spec.default_order)
 
 
-def order_expression(spec: EntitySpec, clause: OrderClause):
+def order_expression(queryset: models.QuerySet, spec: EntitySpec, clause: OrderClause, *, position: int):
+    """(queryset, expression) sorting by one clause; the queryset gains the join the expression needs, if any."""
     if clause.key_type == "attribute":
         path = spec.order_attributes.get(clause.key)
         if path is None:
@@ -184,8 +188,17 @@ def order_expression(spec: EntitySpec, clause: OrderClause):
         if table is None:
             raise FilterSyntaxError(f"Invalid order_by key type '{clause.key_type}' for {spec.label}. "
                                     f"Valid key types: {', '.join(['attribute', *spec.tables])}")
-        rows = table.model.objects.filter(**{table.owner: OuterRef("pk")}, key=clause.key)
-        values = rows.order_by(*table.latest_first).values("value")[:1]
-        expression = Subquery(values)
+        if table.latest_first:
+            # Several rows per key: the latest one's value, picked per owner.
+            rows = table.model.objects.filter(**{table.owner: OuterRef("pk")}, key=clause.key)
+            expression = Subquery(rows.order_by(*table.latest_first).values("value")[:1])
+        else:
+            # One row per key: a LEFT JOIN on that key, which sorts a large table far faster than a subquery per row.
+            relation = table.model._meta.get_field(table.owner).related_query_name()
+            alias = f"order_{position}_{clause.key_type}"
+            queryset = queryset.alias(**{alias: FilteredRelation(relation, condition=Q(**{
+                f"{relation}__key": clause.key}))})
+            expression = F(f"{alias}__value")
     # MLflow puts rows without the value last in both directions.
-    return expression.asc(nulls_last=True) if clause.ascending else expression.desc(nulls_last=True)
+    ordering = expression.asc(nulls_last=True) if clause.ascending else expression.desc(nulls_last=True)
+    return queryset, ordering

@@ -213,6 +213,20 @@ def test_it_orders_runs_by_metric_with_missing_values_last(make_run):
         assert [r.pk for r in page.items] == [r.pk for r in expected]
 
 
+def test_it_orders_runs_by_several_keys_while_filtering_on_them(make_run):
+    a_fast = make_run(params={"model": "a"}, metrics={"rmse": 1.0}, tags={"team": "x"}, start_time=1)
+    a_slow = make_run(params={"model": "a"}, metrics={"rmse": 3.0}, tags={"team": "y"}, start_time=2)
+    b_only = make_run(params={"model": "b"}, metrics={"rmse": 2.0}, start_time=3)
+    no_metric = make_run(params={"model": "a"}, start_time=4)
+    page = run_search(experiment_ids=[a_fast.experiment_id], filter_string="params.model != 'c'",
+                      order_by=["params.model ASC", "metrics.rmse DESC", "tags.team ASC"])
+    assert [r.pk for r in page.items] == [a_slow.pk, a_fast.pk, no_metric.pk, b_only.pk]
+    # Filtering on a key the order also joins on keeps one row per run.
+    by_rmse = run_search(experiment_ids=[a_fast.experiment_id], filter_string="metrics.rmse > 0",
+                         order_by=["metrics.rmse ASC"])
+    assert [r.pk for r in by_rmse.items] == [a_fast.pk, b_only.pk, a_slow.pk]
+
+
 def test_it_searches_deleted_runs_only_when_asked(make_run, owner):
     kept, deleted = make_run(), make_run()
     run_delete(run=deleted, actor=owner, entry_point=EntryPoint.SYSTEM)
