@@ -1,7 +1,6 @@
 """Experiments, runs and what runs log: params, metrics, tags, dataset inputs and model outputs."""
 from django.conf import settings
 from django.db import models
-from django.db.models import F
 
 from ..choices import LifecycleStage, RunStatus
 from .base import KeyValue, new_run_id, now_ms
@@ -54,8 +53,10 @@ class Run(models.Model):
         ordering = ["-start_time"]
         indexes = [
             # runs/search: runs of an experiment in MLflow's default order (newest first, then by id), so a
-            # page is read off the index instead of sorting every run of the experiment.
-            models.Index(F("experiment"), F("lifecycle_stage"), F("start_time").desc(nulls_last=True), F("run_uuid"),
+            # page is read off the index instead of sorting every run of the experiment. On PostgreSQL the
+            # migration makes it "start_time DESC NULLS LAST" to match that order exactly (SQLite puts NULLs
+            # last in a DESC index already, and refuses the modifier in indexes).
+            models.Index(fields=["experiment", "lifecycle_stage", "-start_time", "run_uuid"],
                          name="run_experiment_newest_idx"),
         ]
 
