@@ -15,6 +15,15 @@ def is_registry_admin(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_staff and user.is_superuser)
 
 
+def is_governance_admin(user) -> bool:
+    """Staff superusers and members of REGISTRY_GOVERNANCE_ADMIN_GROUP govern policies and datasets."""
+    if is_registry_admin(user):
+        return True
+    if not getattr(user, "is_authenticated", False) or not settings.REGISTRY_GOVERNANCE_ADMIN_GROUP:
+        return False
+    return user.groups.filter(name=settings.REGISTRY_GOVERNANCE_ADMIN_GROUP).exists()
+
+
 def default_permission_level() -> PermissionLevel:
     return PermissionLevel[settings.REGISTRY_DEFAULT_PERMISSION]
 

@@ -174,6 +174,10 @@ if REGISTRY_DEFAULT_PERMISSION not in REGISTRY_PERMISSION_LEVEL_NAMES:
         f"got {REGISTRY_DEFAULT_PERMISSION!r}"
     )
 
+# Members of this group (and staff superusers) are governance admins: they alone create, change and delete
+# approval policies and validation datasets, see registry-wide audit events and may break glass.
+REGISTRY_GOVERNANCE_ADMIN_GROUP = env_str("REGISTRY_GOVERNANCE_ADMIN_GROUP", "governance-admins").strip()
+
 # --- REST framework --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
