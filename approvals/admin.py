@@ -16,10 +16,10 @@ class ModelPermissionAdmin(ReadOnlyAdmin):
 
 @admin.register(ApprovalPolicy)
 class ApprovalPolicyAdmin(ReadOnlyAdmin):
-    list_display = ("name", "registered_model", "protected_stages", "protected_aliases", "required_approvals",
+    list_display = ("name", "model_pattern", "protected_stages", "protected_aliases", "required_approvals",
                     "approver_group", "allow_self_approval", "require_validation", "archive_previous")
-    list_select_related = ("registered_model", "approver_group")
-    search_fields = ("name", "registered_model__name")
+    list_select_related = ("approver_group",)
+    search_fields = ("name", "model_pattern")
 
 
 class ReviewInline(admin.TabularInline):
@@ -38,9 +38,9 @@ class ReviewInline(admin.TabularInline):
 
 @admin.register(ReviewRequest)
 class ReviewRequestAdmin(ReadOnlyAdmin):
-    list_display = ("id", "registered_model", "version_number", "target_stage", "target_alias", "requester_name",
-                    "status", "created_at", "applied_at")
-    list_filter = ("status", "target_stage")
+    list_display = ("id", "registered_model", "action", "version_number", "target_stage", "target_alias",
+                    "requester_name", "status", "created_at", "applied_at")
+    list_filter = ("status", "action", "target_stage")
     list_select_related = ("registered_model",)
     search_fields = ("registered_model__name", "requester_name", "target_alias")
     inlines = [ReviewInline]

@@ -12,9 +12,13 @@ class ApprovalsConfig(AppConfig):
         from models_app.governance import register_governance
         from models_app.signals import demo_seeded
 
+        from . import tasks  # noqa: F401 - registers the tasks in web processes too, where dispatch finds them by name
         from .gate import ApprovalsGovernance
+        from .services.review_requests import review_request_on_validation_finished
+        from .signals import validation_run_finished
 
         register_governance(ApprovalsGovernance())
+        validation_run_finished.connect(review_request_on_validation_finished, dispatch_uid="approvals-apply")
         demo_seeded.connect(_seed_governance_demo, dispatch_uid="approvals-demo")
 
 

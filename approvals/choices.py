@@ -21,14 +21,28 @@ CLOSED_REVIEW_STATUSES = (
 )
 
 
+class ReviewAction(models.TextChoices):
+    """What a review request asks for. MOVE covers entering a protected stage or alias and leaving a protected
+    stage (demoting, archiving); the others are the exits that take a model or version out of governance."""
+
+    MOVE = "move", "Move"
+    REMOVE_ALIAS = "remove_alias", "Remove alias"
+    DELETE_VERSION = "delete_version", "Delete version"
+    DELETE_MODEL = "delete_model", "Delete model"
+    RENAME_MODEL = "rename_model", "Rename model"
+
+
+# Requests about the model as a whole: no version, at most one open per model and action.
+MODEL_LEVEL_ACTIONS = (ReviewAction.DELETE_MODEL, ReviewAction.RENAME_MODEL)
+
+
 class ReviewDecision(models.TextChoices):
     APPROVE = "APPROVE", "Approve"
     REJECT = "REJECT", "Reject"
 
 
-# Version tags only the registry writes, when it applies an approved review request.
+# Version tags only the registry writes, when it applies an approved review request (compared after name_normalize).
 RESERVED_TAG_KEYS = frozenset({"approved_by", "approved_at", "review_request"})
-
 
 
 class ValidationStatus(models.TextChoices):

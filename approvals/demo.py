@@ -52,10 +52,10 @@ def demo_governance_seed() -> GovernanceSeedResult:
     users = _demo_users("admin", "alice", "rita")
     version = model_version_get(name=DEMO_MODEL, version=DEMO_VERSION, actor=users["admin"])
     model = version.registered_model
-    policy = ApprovalPolicy.objects.filter(registered_model=model, name=POLICY_NAME).first()
+    policy = ApprovalPolicy.objects.filter(model_pattern=model.name, name=POLICY_NAME).first()
     policy_created = policy is None
     if policy_created:
-        policy = policy_create(name=POLICY_NAME, registered_model=model, protected_stages=[Stage.PRODUCTION],
+        policy = policy_create(name=POLICY_NAME, model_pattern=model.name, protected_stages=[Stage.PRODUCTION],
                                protected_aliases=["champion"], required_approvals=1,
                                approver_group=Group.objects.get_or_create(name=APPROVERS_GROUP)[0],
                                require_validation=True, metric_thresholds=METRIC_THRESHOLDS,
@@ -66,7 +66,7 @@ def demo_governance_seed() -> GovernanceSeedResult:
     if not ModelPermission.objects.filter(registered_model=model, user=users["rita"], level=reviewer_level).exists():
         permission_set(registered_model=model, level=reviewer_level, user=users["rita"], actor=users["admin"],
                        entry_point=ENTRY_POINT)
-    request = review_request_open_for(version=version, stage=Stage.PRODUCTION)
+    request = review_request_open_for(registered_model=model, version=version, stage=Stage.PRODUCTION)
     request_created = request is None and version.stage != Stage.PRODUCTION
     if request_created:
         request = review_request_create(version=version, stage=Stage.PRODUCTION, comment=REQUEST_COMMENT,
@@ -76,7 +76,7 @@ def demo_governance_seed() -> GovernanceSeedResult:
 
 def demo_governance_report(result: GovernanceSeedResult) -> list[str]:
     policy, request = result.policy, result.review_request
-    model_name = policy.registered_model.name
+    model_name = policy.model_pattern
     lines = [f"{'Created' if result.policy_created else 'Kept'} policy '{policy.name}' on {model_name} "
              "(protects Production and @champion; requires validation)",
              f"Granted rita CAN_MANAGE_PRODUCTION_VERSIONS on {model_name}"]

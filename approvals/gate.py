@@ -1,34 +1,47 @@
-"""The approvals app's answers to models_app's governance questions: permissions and the promotion gate."""
+"""The approvals app's answers to models_app's governance questions: permissions and the gate.
+
+The gate governs entering and leaving alike: a change into or out of a protected stage or alias, the deletion
+of a governed version or model, the rename of a governed model each need an APPROVED review request for exactly
+that change, or a governance admin's break-glass with a reason (audited). Every check runs under the model's
+row lock, inside the transaction that applies the change, so what it saw is what gets applied.
+"""
 import json
 
 from django.db.models import Q
 
-from models_app.choices import AuditAction, EntryPoint, Stage
+from models_app.choices import AuditAction, EntryPoint
 from models_app.exceptions import PermissionDenied
-from models_app.governance import AliasChange, Governance, PermissionLevel, StageChange
+from models_app.governance import AliasChange, Governance, ModelChange, ModelChangeKind, PermissionLevel, StageChange
 from models_app.models import ModelVersion, RegisteredModel
-from models_app.services.artifacts import ARTIFACT_URI_SCHEME
-from models_app.services.audit import audit_record
+from models_app.naming import name_normalize
+from models_app.services.artifacts import artifact_path_lock, artifact_uri_to_path, model_versions_stored_at
+from models_app.services.audit import actor_display_name, audit_record
 
-from .choices import RESERVED_TAG_KEYS, ReviewRequestStatus
+from .choices import OPEN_REVIEW_STATUSES, RESERVED_TAG_KEYS, ReviewAction, ReviewRequestStatus
 from .models import ApprovalPolicy, ReviewRequest
 from .selectors import (
-    is_registry_admin,
+    approval_level,
+    is_governance_admin,
     latest_validation_statuses,
     open_review_request_counts,
     policy_effective,
-    policy_protecting_alias,
-    policy_protecting_stage,
+    policy_for_name,
     readable_models_filter,
     validation_blocker,
     version_content_hash,
+    version_protection,
 )
+from .services.common import review_request_supersede
 from .services.permissions import permission_grant_creator, permission_require
 from .services.supersession import (
     review_requests_supersede_after_alias_change,
     review_requests_supersede_after_stage_change,
+    review_requests_supersede_for_deleted_model,
     review_requests_supersede_for_deleted_version,
 )
+
+_RESERVED_TAG_KEYS_NORMALIZED = frozenset(name_normalize(key) for key in RESERVED_TAG_KEYS)
+API_HINT = "POST /api/v1/review-requests/ with"
 
 
 class ApprovalsGovernance(Governance):
@@ -42,33 +55,106 @@ class ApprovalsGovernance(Governance):
 
     def check_stage_change(self, change: StageChange) -> None:
         version = change.version
-        policy = policy_protecting_stage(registered_model=version.registered_model, stage=change.to_stage)
-        if policy is not None:
-            _gate(policy, version=version, stage=change.to_stage, alias="", change=change)
+        policy = policy_effective(registered_model=version.registered_model)
+        if policy is None or change.from_stage == change.to_stage:
+            return
+        entering = policy.protects_stage(change.to_stage)
+        leaving = policy.protects_stage(change.from_stage)
+        if not (entering or leaving):
+            return
+        body = {"model": version.registered_model.name, "version": version.version, "stage": change.to_stage}
+        if entering:
+            what = f"moving version {version.version} into {change.to_stage}"
+            if leaving:
+                what += f" (out of {change.from_stage})"
+        else:
+            what = f"moving version {version.version} out of {change.from_stage} (to {change.to_stage})"
+        _gate(policy, change, what=what, protected=f"stage {change.to_stage if entering else change.from_stage}",
+              body=body, matches=lambda request: (
+                  request.action == ReviewAction.MOVE and request.model_version_id == version.pk
+                  and request.target_stage == change.to_stage
+                  and request.version_stage_at_request == change.from_stage),
+              entering_version=version if entering else None, validates=entering)
 
     def check_alias_change(self, change: AliasChange) -> None:
+        model = change.registered_model
+        policy = policy_effective(registered_model=model)
+        if policy is None or not policy.protects_alias(change.alias):
+            return
         if change.version is None:
-            return  # removing an alias is moving out of it: the permission level is enough
-        policy = policy_protecting_alias(registered_model=change.registered_model, alias=change.alias)
-        if policy is not None:
-            _gate(policy, version=change.version, stage="", alias=change.alias, change=change)
+            holder = change.from_version
+            _gate(policy, change, what=f"removing alias @{change.alias}", protected=f"alias @{change.alias}",
+                  body={"model": model.name, "action": ReviewAction.REMOVE_ALIAS.value, "alias": change.alias},
+                  matches=lambda request: (request.action == ReviewAction.REMOVE_ALIAS
+                                           and request.target_alias == change.alias
+                                           and (holder is None or request.model_version_id == holder.pk)))
+            return
+        version = change.version
+        _gate(policy, change, what=f"pointing @{change.alias} at version {version.version}",
+              protected=f"alias @{change.alias}",
+              body={"model": model.name, "version": version.version, "alias": change.alias},
+              matches=lambda request: (request.action == ReviewAction.MOVE and request.model_version_id == version.pk
+                                       and request.target_alias == change.alias),
+              entering_version=version, validates=True)
+
+    def check_model_change(self, change: ModelChange) -> None:
+        model = change.registered_model
+        policy = policy_effective(registered_model=model)
+        if change.kind == ModelChangeKind.RENAME_MODEL:
+            policy = policy or policy_for_name(change.new_name)
+            if policy is None:
+                return
+            _gate(policy, change, what=f"renaming it to '{change.new_name}'", protected="the model",
+                  body={"model": model.name, "action": ReviewAction.RENAME_MODEL.value, "new_name": change.new_name},
+                  matches=lambda request: (request.action == ReviewAction.RENAME_MODEL
+                                           and request.new_name == change.new_name))
+        elif change.kind == ModelChangeKind.DELETE_MODEL:
+            if policy is None:
+                return
+            _gate(policy, change, what="deleting it", protected="the model",
+                  body={"model": model.name, "action": ReviewAction.DELETE_MODEL.value},
+                  matches=lambda request: request.action == ReviewAction.DELETE_MODEL)
+        else:
+            version = change.version
+            holding = version_protection(version, policy)
+            if not holding:
+                return
+            _gate(policy, change, what=f"deleting version {version.version} ({holding})",
+                  protected=_protected_target_of(version, policy),
+                  body={"model": model.name, "version": version.version, "action": ReviewAction.DELETE_VERSION.value},
+                  matches=lambda request: (request.action == ReviewAction.DELETE_VERSION
+                                           and request.model_version_id == version.pk))
 
     def check_tag_write(self, *, actor, entry_point: str, key: str, registered_model) -> None:
         # Reserved only where a policy governs the model: ungoverned MLflow workflows set approved_by themselves.
-        if key not in RESERVED_TAG_KEYS or entry_point == EntryPoint.REVIEW_REQUEST:
+        # Compared as names are, so 'Approved_By' or 'approved_by ' is the reserved key too.
+        if name_normalize(key) not in _RESERVED_TAG_KEYS_NORMALIZED or entry_point == EntryPoint.REVIEW_REQUEST:
             return
         if policy_effective(registered_model=registered_model) is not None:
             raise PermissionDenied(f"Tag '{key}' is reserved: the registry writes it when a review request is applied.")
 
-    def check_artifact_write(self, *, actor, path: str) -> None:
+    def check_artifact_write(self, *, actor, path: str, entry_point: str = "") -> None:
+        """Refuse writes under a version in a protected stage or alias; void the open requests a write changes."""
+        versions = list(model_versions_stored_at(path).select_related("registered_model")
+                        .prefetch_related("aliases"))
         policies: dict[int, ApprovalPolicy | None] = {}
-        for version in _versions_stored_at(path):
+        for version in versions:
             model = version.registered_model
             if model.pk not in policies:
                 policies[model.pk] = policy_effective(registered_model=model)
-            reason = _protection_of(version, policies[model.pk])
+            reason = version_protection(version, policies[model.pk])
             if reason:
                 raise PermissionDenied(f"Artifacts of {model.name} v{version.version} are immutable while {reason}.")
+        open_requests = (ReviewRequest.objects.filter(model_version__in=versions, action=ReviewAction.MOVE,
+                                                      status__in=OPEN_REVIEW_STATUSES)
+                         .select_related("registered_model").select_for_update(of=("self",)))
+        how = f" through {EntryPoint(entry_point).label}" if entry_point in EntryPoint.values else ""
+        for request in open_requests:
+            if request.is_entry:
+                review_request_supersede(
+                    request, actor=actor, entry_point=entry_point or EntryPoint.SYSTEM,
+                    reason=f"'{path}' was written by {actor_display_name(actor)}{how} while the request was open: "
+                           "the files under review changed")
 
     def version_verdicts(self, versions: list) -> dict[int, str]:
         return latest_validation_statuses(versions)
@@ -85,94 +171,111 @@ class ApprovalsGovernance(Governance):
     def on_alias_changed(self, change: AliasChange) -> None:
         review_requests_supersede_after_alias_change(change)
 
-    def on_model_version_deleting(self, *, version: ModelVersion, actor, entry_point: str) -> None:
-        review_requests_supersede_for_deleted_version(version, actor=actor, entry_point=entry_point)
+    def on_model_version_deleting(self, *, version: ModelVersion, actor, entry_point: str,
+                                  review_request_id: int | None = None) -> None:
+        review_requests_supersede_for_deleted_version(version, actor=actor, entry_point=entry_point,
+                                                      applying=review_request_id)
+
+    def on_registered_model_deleting(self, *, registered_model: RegisteredModel, actor, entry_point: str,
+                                     review_request_id: int | None = None) -> None:
+        review_requests_supersede_for_deleted_model(registered_model, actor=actor, entry_point=entry_point,
+                                                    applying=review_request_id)
 
 
-def _gate(policy: ApprovalPolicy, *, version: ModelVersion, stage: str, alias: str, change) -> None:
-    """Let the change through with an approved request for exactly it, or an audited superuser bypass."""
+def _protected_target_of(version: ModelVersion, policy: ApprovalPolicy) -> str:
+    if policy.protects_stage(version.stage):
+        return f"stage {version.stage}"
+    aliases = [f"@{alias.alias}" for alias in version.aliases.all() if policy.protects_alias(alias.alias)]
+    return f"alias {', '.join(aliases)}"
+
+
+def _gate(policy: ApprovalPolicy, change, *, what: str, protected: str, body: dict, matches,
+          entering_version: ModelVersion | None = None, validates: bool = False) -> None:
+    """Let the change through with an approved request for exactly it, or an audited break-glass; else refuse.
+
+    `entering_version`: the version moving into a protected target, whose files must be those approved.
+    """
     if change.review_request_id is not None:
-        _approved_request_check(change.review_request_id, version=version, stage=stage, alias=alias)
+        _approved_request_check(change.review_request_id, change=change, what=what, matches=matches,
+                                entering_version=entering_version, validates=validates)
     elif change.force_reason.strip():
-        _bypass(policy, version=version, target=stage or f"@{alias}", change=change)
+        _break_glass(policy, change, what=what)
     else:
-        raise PermissionDenied(_protected_message(policy, version=version, stage=stage, alias=alias))
+        raise PermissionDenied(_protected_message(policy, change, what=what, protected=protected, body=body,
+                                                  validates=validates))
 
 
-def _approved_request_check(request_id: int, *, version: ModelVersion, stage: str, alias: str) -> None:
-    model_name = version.registered_model.name
-    move = f"moving {model_name} v{version.version} to {stage or '@' + alias}"
-    request = ReviewRequest.objects.filter(pk=request_id).first()
-    if request is None or (request.model_version_id, request.target_stage, request.target_alias) != (
-        version.pk, stage, alias
-    ):
-        raise PermissionDenied(f"Review request #{request_id} does not approve {move}.")
+def _approved_request_check(request_id: int, *, change, what: str, matches, entering_version, validates) -> None:
+    model = _model_of(change)
+    request = (ReviewRequest.objects.select_for_update(of=("self",)).select_related("registered_model")
+               .filter(pk=request_id, registered_model=model).first())
+    if request is None or not matches(request):
+        raise PermissionDenied(f"Review request #{request_id} does not approve {what} on model '{model.name}'.")
     if request.status != ReviewRequestStatus.APPROVED:
         raise PermissionDenied(
-            f"Review request #{request_id} is {request.status}, not APPROVED; it cannot allow {move}."
-        )
-    content_hash = version_content_hash(version)
+            f"Review request #{request_id} is {request.status}, not APPROVED; it cannot allow {what}.")
+    if entering_version is None:
+        return
+    # Exclusive until the change commits: no artifact write can land between this hash and the new stage.
+    location = artifact_uri_to_path(entering_version.storage_location or "")
+    if location:
+        artifact_path_lock(location, exclusive=True)
+    content_hash = version_content_hash(entering_version)
     if content_hash != request.content_hash:
         raise PermissionDenied(
-            f"The artifacts of {model_name} v{version.version} changed after review request #{request_id} was opened; "
-            "the approval no longer applies. Open a new review request."
-        )
-    if request.policy_snapshot.get("require_validation"):
+            f"The artifacts of {model.name} v{entering_version.version} changed after review request #{request_id} "
+            f"was opened (content hash {request.content_hash[:12]} approved, {content_hash[:12]} now); the approval "
+            "no longer applies. Open a new review request.")
+    if validates and request.policy_snapshot.get("require_validation"):
         reason = validation_blocker(request, content_hash=content_hash)
         if reason:
             raise PermissionDenied(f"Review request #{request_id} cannot be applied: {reason}.")
 
 
-def _bypass(policy: ApprovalPolicy, *, version: ModelVersion, target: str, change) -> None:
+def _break_glass(policy: ApprovalPolicy, change, *, what: str) -> None:
     actor = change.actor
-    if actor is not None and not is_registry_admin(actor):
+    if actor is not None and not is_governance_admin(actor):
         raise PermissionDenied(
-            f"Only staff superusers can bypass policy '{policy.name}' with a force reason; ask for a review instead."
-        )
-    model_name = version.registered_model.name
+            f"Only governance admins can break glass on policy '{policy.name}' with a reason; ask for a review "
+            "instead.")
+    model = _model_of(change)
+    version = getattr(change, "version", None)
     audit_record(action=AuditAction.GATE_BYPASSED, actor=actor, entry_point=change.entry_point,
-                 object_type="model_version", object_id=f"{model_name}/{version.version}",
-                 registered_model_name=model_name,
-                 details={"policy": policy.name, "version": version.version, "target": target,
+                 object_type="model_version" if version is not None else "registered_model",
+                 object_id=f"{model.name}/{version.version}" if version is not None else model.name,
+                 registered_model_name=model.name,
+                 details={"policy": policy.name, "target": _target_of(change), "change": what,
+                          **({"version": version.version} if version is not None else {}),
                           "force_reason": change.force_reason.strip()})
 
 
-def _protected_message(policy: ApprovalPolicy, *, version: ModelVersion, stage: str, alias: str) -> str:
-    model_name = version.registered_model.name
+def _target_of(change) -> str:
+    if isinstance(change, StageChange):
+        return change.to_stage
+    if isinstance(change, AliasChange):
+        return f"@{change.alias}" if change.version is not None else f"remove @{change.alias}"
+    return change.kind.value
+
+
+def _model_of(change) -> RegisteredModel:
+    return change.version.registered_model if isinstance(change, StageChange) else change.registered_model
+
+
+def _protected_message(policy: ApprovalPolicy, change, *, what: str, protected: str, body: dict,
+                       validates: bool) -> str:
+    model_name = _model_of(change).name
     if policy.approver_group_id:
         approvers = f"group '{policy.approver_group.name}'"
     else:
-        level = "CAN_MANAGE_STAGING_VERSIONS" if stage == Stage.STAGING else "CAN_MANAGE_PRODUCTION_VERSIONS"
-        approvers = f"users with {level} on the model"
-    what = f"stage {stage}" if stage else f"alias @{alias}"
-    move = "moving version {n} there" if stage else "pointing it at version {n}"
-    body = {"model": model_name, "version": version.version, **({"stage": stage} if stage else {"alias": alias})}
+        action = ReviewAction(body.get("action", ReviewAction.MOVE))
+        level = approval_level(action=action, from_stage=getattr(change, "from_stage", ""),
+                               to_stage=getattr(change, "to_stage", ""))
+        approvers = f"users with {level.name} on the model"
     message = (
-        f"Policy '{policy.name}' protects {what} of model '{model_name}': {move.format(n=version.version)} needs "
+        f"Policy '{policy.name}' protects {protected} of model '{model_name}': {what} needs "
         f"{policy.required_approvals} approval(s) from {approvers}. Open a review request: "
-        f"POST /api/v1/review-requests/ with {json.dumps(body)}."
+        f"{API_HINT} {json.dumps(body)}."
     )
-    if policy.require_validation:
+    if policy.require_validation and validates:
         message += " The policy also requires a passed validation run, which opening the request starts."
     return message
-
-
-def _versions_stored_at(path: str):
-    """Versions in an active stage or behind an alias whose files are at, above or below `path`."""
-    parts = path.split("/")
-    uris = [f"{ARTIFACT_URI_SCHEME}/{'/'.join(parts[:end])}" for end in range(1, len(parts) + 1)]
-    located = Q(storage_location__in=uris) | Q(storage_location__startswith=f"{ARTIFACT_URI_SCHEME}/{path}/")
-    exposed = Q(stage__in=[Stage.STAGING, Stage.PRODUCTION]) | Q(aliases__isnull=False)
-    return (ModelVersion.objects.filter(located).filter(exposed).distinct()
-            .select_related("registered_model").prefetch_related("aliases"))
-
-
-def _protection_of(version: ModelVersion, policy: ApprovalPolicy | None) -> str:
-    if policy is None:
-        return ""
-    if policy.protects_stage(version.stage):
-        return f"it is in {version.stage}"
-    for alias in version.aliases.all():
-        if policy.protects_alias(alias.alias):
-            return f"alias @{alias.alias} points to it"
-    return ""

@@ -1,17 +1,21 @@
 """Governance records: per-model permissions, approval policies, review requests and reviews."""
+import fnmatch
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
-from django.db.models.functions import Coalesce
 
 from models_app.governance import PermissionLevel
 from models_app.models import ModelVersion, RegisteredModel
+from models_app.naming import name_normalize
 
 from .choices import (
+    MODEL_LEVEL_ACTIONS,
     OPEN_REVIEW_STATUSES,
     CheckKind,
     CheckStatus,
     DatasetFormat,
+    ReviewAction,
     ReviewDecision,
     ReviewRequestStatus,
     TaskType,
@@ -77,14 +81,20 @@ class ValidationDataset(models.Model):
 
 
 class ApprovalPolicy(models.Model):
-    """Which stages and aliases of a model need approved review requests, and whose approvals count.
+    """Which stages and aliases of the models it matches need approved review requests, and whose approvals count.
 
-    `registered_model` None is the global default policy; a model's own policy replaces it entirely.
+    `model_pattern` is a model name or a shell-style pattern (`fraud-*`, `?` and `[...]` too), compared after
+    name_normalize; `*` is the registry-wide default. A model is governed by the matching policy with the most
+    specific pattern (see selectors.policy_for_name), which replaces the others entirely. Policies are matched by
+    name, not tied to a model row, so deleting a model and registering the name again stays governed.
     """
 
+    REGISTRY_WIDE_PATTERN = "*"
+
     name = models.CharField(max_length=200)
-    registered_model = models.ForeignKey(RegisteredModel, null=True, blank=True, on_delete=models.CASCADE,
-                                         related_name="approval_policies")
+    model_pattern = models.CharField(max_length=256)
+    # name_normalize(model_pattern): one policy per pattern, however it is spelled.
+    normalized_pattern = models.CharField(max_length=256, unique=True)
     protected_stages = models.JSONField(default=list, blank=True)  # canonical stage names
     protected_aliases = models.JSONField(default=list, blank=True)
     required_approvals = models.PositiveSmallIntegerField(default=1)
@@ -109,8 +119,6 @@ class ApprovalPolicy(models.Model):
         ordering = ["id"]
         verbose_name_plural = "approval policies"
         constraints = [
-            # One policy per model, and one global policy (NULL model folded to 0, which no model has).
-            models.UniqueConstraint(Coalesce("registered_model", 0), name="approval_policy_one_per_scope"),
             models.CheckConstraint(condition=models.Q(required_approvals__gte=1),
                                    name="approval_policy_required_approvals_positive"),
         ]
@@ -118,9 +126,20 @@ class ApprovalPolicy(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.normalized_pattern = name_normalize(self.model_pattern)
+        super().save(*args, **kwargs)
+
     @property
     def is_global(self) -> bool:
-        return self.registered_model_id is None
+        return self.normalized_pattern == self.REGISTRY_WIDE_PATTERN
+
+    @property
+    def is_pattern(self) -> bool:
+        return any(char in self.model_pattern for char in "*?[")
+
+    def matches(self, normalized_name: str) -> bool:
+        return fnmatch.fnmatchcase(normalized_name, self.normalized_pattern)
 
     def protects_stage(self, stage: str) -> bool:
         return stage in self.protected_stages
@@ -131,7 +150,7 @@ class ApprovalPolicy(models.Model):
     def snapshot(self) -> dict:
         """The settings a review request is judged by, frozen when it is opened."""
         return {
-            "id": self.pk, "name": self.name, "global": self.is_global,
+            "id": self.pk, "name": self.name, "model_pattern": self.model_pattern, "global": self.is_global,
             "protected_stages": list(self.protected_stages), "protected_aliases": list(self.protected_aliases),
             "required_approvals": self.required_approvals,
             "approver_group_id": self.approver_group_id,
@@ -150,15 +169,20 @@ class ApprovalPolicy(models.Model):
 
 
 class ReviewRequest(models.Model):
-    """A request to move one version into a protected stage or behind a protected alias."""
+    """A request for a governed change: moving a version into (or out of) a protected stage, pointing or removing a
+    protected alias, deleting a governed version or model, renaming a governed model."""
 
     registered_model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="review_requests")
-    version_number = models.PositiveIntegerField()
-    # The number survives the version's deletion, so the request stays readable as history.
+    action = models.CharField(max_length=20, choices=ReviewAction.choices, default=ReviewAction.MOVE)
+    # None for requests about the model as a whole. The number survives the version's deletion, so the request
+    # stays readable as history.
+    version_number = models.PositiveIntegerField(null=True, blank=True)
     model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="review_requests")
+    # MOVE: the stage the version goes to, or the alias to point at it. REMOVE_ALIAS: the alias.
     target_stage = models.CharField(max_length=20, blank=True)
     target_alias = models.CharField(max_length=256, blank=True)
+    new_name = models.CharField(max_length=256, blank=True)  # RENAME_MODEL
     # The version's stage when the request was opened: a later change makes the request stale.
     version_stage_at_request = models.CharField(max_length=20, blank=True)
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -180,17 +204,28 @@ class ReviewRequest(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(target_stage="") & ~models.Q(target_alias=""))
-                | (~models.Q(target_stage="") & models.Q(target_alias="")),
-                name="review_request_one_target",
+                condition=(models.Q(action=ReviewAction.MOVE)
+                           & ((models.Q(target_stage="") & ~models.Q(target_alias=""))
+                              | (~models.Q(target_stage="") & models.Q(target_alias=""))))
+                | (models.Q(action=ReviewAction.REMOVE_ALIAS) & models.Q(target_stage="") & ~models.Q(target_alias=""))
+                | (models.Q(action__in=[ReviewAction.DELETE_VERSION, ReviewAction.DELETE_MODEL])
+                   & models.Q(target_stage="", target_alias=""))
+                | (models.Q(action=ReviewAction.RENAME_MODEL) & models.Q(target_stage="", target_alias="")
+                   & ~models.Q(new_name="")),
+                name="review_request_target_shape",
             ),
             models.CheckConstraint(condition=models.Q(status__in=ReviewRequestStatus.values),
                                    name="review_request_status_valid"),
-            # One open request per version and target; a race between two creators ends in AlreadyExists.
+            # One open request per version, action and target; a race between two creators ends in AlreadyExists.
             models.UniqueConstraint(
-                fields=["model_version", "target_stage", "target_alias"],
+                fields=["model_version", "action", "target_stage", "target_alias"],
                 condition=models.Q(status__in=list(OPEN_REVIEW_STATUSES)),
                 name="review_request_one_open_per_target",
+            ),
+            models.UniqueConstraint(
+                fields=["registered_model", "action"],
+                condition=models.Q(status__in=list(OPEN_REVIEW_STATUSES), action__in=list(MODEL_LEVEL_ACTIONS)),
+                name="review_request_one_open_per_model_action",
             ),
         ]
         indexes = [
@@ -199,15 +234,46 @@ class ReviewRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.registered_model.name} v{self.version_number} -> {self.target_label}"
+        return f"#{self.pk} {self.registered_model.name}: {self.target_label}"
+
+    @property
+    def is_stage_exit(self) -> bool:
+        """A stage move whose destination the policy does not protect: the version leaves a protected stage."""
+        return is_stage_exit(self.action, self.target_stage, self.policy_snapshot.get("protected_stages", []))
+
+    @property
+    def is_entry(self) -> bool:
+        """A move into a protected stage or alias: what validation and the content hash are about."""
+        return self.action == ReviewAction.MOVE and not self.is_stage_exit
 
     @property
     def target_label(self) -> str:
-        return self.target_stage or f"@{self.target_alias}"
+        return change_label(self.action, stage=self.target_stage, alias=self.target_alias, new_name=self.new_name,
+                            version_number=self.version_number, stage_at_request=self.version_stage_at_request,
+                            protected_stages=self.policy_snapshot.get("protected_stages", []))
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_REVIEW_STATUSES
+
+
+def is_stage_exit(action: str, stage: str, protected_stages: list[str]) -> bool:
+    return action == ReviewAction.MOVE and bool(stage) and stage not in protected_stages
+
+
+def change_label(action: str, *, stage: str, alias: str, new_name: str, version_number: int | None,
+                 stage_at_request: str, protected_stages: list[str]) -> str:
+    """What a request asks for, in a few words ("Production", "@champion", "remove from Production (to None)")."""
+    if action == ReviewAction.MOVE:
+        if is_stage_exit(action, stage, protected_stages):
+            return f"remove from {stage_at_request} (to {stage})"
+        return stage or f"@{alias}"
+    return {
+        ReviewAction.REMOVE_ALIAS: f"remove @{alias}",
+        ReviewAction.DELETE_VERSION: f"delete version {version_number}",
+        ReviewAction.DELETE_MODEL: "delete the model",
+        ReviewAction.RENAME_MODEL: f"rename to '{new_name}'",
+    }[action]
 
 
 class Review(models.Model):

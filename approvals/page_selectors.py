@@ -36,7 +36,7 @@ def review_requests_with_evidence(queryset: QuerySet[ReviewRequest]) -> list[Rev
                                      if review.decision == ReviewDecision.APPROVE)
         request.approvals_required = request.policy_snapshot.get("required_approvals", 1)
         request.candidate_metrics = _metrics_of(request.model_version)
-        occupant = occupants.get((request.registered_model_id, request.target_label))
+        occupant = occupants.get((request.registered_model_id, request.target_stage or f"@{request.target_alias}"))
         request.occupant = occupant
         request.occupant_metrics = _metrics_of(occupant)
         request.metric_keys = sorted(set(request.candidate_metrics) | set(request.occupant_metrics))

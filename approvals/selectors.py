@@ -2,11 +2,20 @@
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 
-from models_app.governance import PermissionLevel
+from models_app.governance import PermissionLevel, level_for_stage_change
 from models_app.models import ModelVersion, RegisteredModel
+from models_app.naming import name_normalize
 from models_app.services.artifacts import artifact_uri_to_path, artifacts_content_hash
 
-from .choices import OPEN_REVIEW_STATUSES, CheckStatus, ReviewDecision, ReviewRequestStatus, ValidationStatus
+from .choices import (
+    MODEL_LEVEL_ACTIONS,
+    OPEN_REVIEW_STATUSES,
+    CheckStatus,
+    ReviewAction,
+    ReviewDecision,
+    ReviewRequestStatus,
+    ValidationStatus,
+)
 from .models import ApprovalPolicy, ModelPermission, ReviewRequest, ValidationRun
 
 
@@ -22,6 +31,18 @@ def is_governance_admin(user) -> bool:
     if not getattr(user, "is_authenticated", False) or not settings.REGISTRY_GOVERNANCE_ADMIN_GROUP:
         return False
     return user.groups.filter(name=settings.REGISTRY_GOVERNANCE_ADMIN_GROUP).exists()
+
+
+def approval_level(*, action: str, from_stage: str = "", to_stage: str = "") -> PermissionLevel:
+    """The level a reviewer needs to decide a change: the one the change itself needs, at least Staging's.
+
+    Deleting and renaming need CAN_MANAGE; stage moves the level of the move; aliases Production's.
+    """
+    if action in (ReviewAction.DELETE_VERSION, *MODEL_LEVEL_ACTIONS):
+        return PermissionLevel.CAN_MANAGE
+    if to_stage:
+        return level_for_stage_change(from_stage, to_stage)
+    return PermissionLevel.CAN_MANAGE_PRODUCTION_VERSIONS
 
 
 def default_permission_level() -> PermissionLevel:
@@ -67,14 +88,46 @@ def model_permissions(*, registered_model: RegisteredModel) -> QuerySet[ModelPer
     return ModelPermission.objects.filter(registered_model=registered_model).select_related("user", "group")
 
 
+def policies_all() -> list[ApprovalPolicy]:
+    return list(ApprovalPolicy.objects.select_related("approver_group").order_by("id"))
+
+
+def policy_for_name(name: str, *, policies: list[ApprovalPolicy] | None = None) -> ApprovalPolicy | None:
+    """The policy governing a model called `name`: of the policies whose pattern matches it, the most specific.
+
+    Specific means more literal characters, then fewer wildcards (an exact name beats `fraud-*`, which beats
+    `*`), then the older policy. None: the model is ungoverned.
+    """
+    normalized = name_normalize(name)
+    matching = [policy for policy in (policies if policies is not None else policies_all())
+                if policy.matches(normalized)]
+    return min(matching, key=_specificity, default=None)
+
+
+def _specificity(policy: ApprovalPolicy) -> tuple[int, int, int]:
+    literals = wildcards = 0
+    pattern = policy.normalized_pattern
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        closing = pattern.find("]", position + 2) if char == "[" else -1
+        if char in "*?":
+            wildcards += 1
+        elif closing != -1:
+            # A one-character class such as the escaped '[*]' is a literal; a real class is a wildcard.
+            literals, wildcards = (literals + 1, wildcards) if closing == position + 2 else (literals, wildcards + 1)
+            position = closing
+        else:
+            literals += 1
+        position += 1
+    return -literals, wildcards, policy.pk
+
+
 def policy_effective(*, registered_model: RegisteredModel | None) -> ApprovalPolicy | None:
-    """The model's own policy, else the global one, else None (ungoverned)."""
-    policies = ApprovalPolicy.objects.select_related("approver_group", "registered_model")
-    if registered_model is not None:
-        own = policies.filter(registered_model=registered_model).first()
-        if own is not None:
-            return own
-    return policies.filter(registered_model__isnull=True).first()
+    """The policy governing the model (None while creating one: the registry-wide policy, if any)."""
+    if registered_model is None:
+        return next((policy for policy in policies_all() if policy.is_global), None)
+    return policy_for_name(registered_model.name)
 
 
 def policy_protecting_stage(*, registered_model: RegisteredModel, stage: str) -> ApprovalPolicy | None:
@@ -87,24 +140,55 @@ def policy_protecting_alias(*, registered_model: RegisteredModel, alias: str) ->
     return policy if policy is not None and policy.protects_alias(alias) else None
 
 
+def policy_matched_models(policy: ApprovalPolicy, *, user) -> QuerySet[RegisteredModel]:
+    """Models `user` may read that `policy` governs (another, more specific policy may govern some it matches)."""
+    policies = policies_all()
+    names = registered_models_readable(user).values_list("pk", "name")
+    governed = [pk for pk, name in names
+                if (governing := policy_for_name(name, policies=policies)) is not None and governing.pk == policy.pk]
+    return RegisteredModel.objects.filter(pk__in=governed)
+
+
+def version_protection(version: ModelVersion, policy: ApprovalPolicy | None) -> str:
+    """Why `version` is governed as it stands ("it is in Production", "alias @champion points to it"), or ""."""
+    if policy is None:
+        return ""
+    if policy.protects_stage(version.stage):
+        return f"it is in {version.stage}"
+    for alias in version.aliases.all():
+        if policy.protects_alias(alias.alias):
+            return f"alias @{alias.alias} points to it"
+    return ""
+
+
 def policies_visible(user) -> QuerySet[ApprovalPolicy]:
-    """Global policies and the policies of models `user` may read."""
-    queryset = (ApprovalPolicy.objects.select_related("registered_model", "approver_group")
-                .prefetch_related("validation_datasets"))
-    condition = readable_models_filter(user)
-    if condition is None:
+    """Governance admins see every policy; others the registry-wide ones and those matching a model they may read."""
+    queryset = ApprovalPolicy.objects.select_related("approver_group").prefetch_related("validation_datasets")
+    if is_governance_admin(user) or readable_models_filter(user) is None:
         return queryset
-    readable = RegisteredModel.objects.filter(condition).values("pk")
-    return queryset.filter(Q(registered_model__isnull=True) | Q(registered_model__in=readable))
+    policies = policies_all()
+    names = [name_normalize(name) for name in registered_models_readable(user).values_list("name", flat=True)]
+    visible = [policy.pk for policy in policies if policy.is_global or any(policy.matches(name) for name in names)]
+    return queryset.filter(pk__in=visible)
+
+
+def registered_models_readable(user) -> QuerySet[RegisteredModel]:
+    condition = readable_models_filter(user)
+    return RegisteredModel.objects.filter(condition) if condition is not None else RegisteredModel.objects.all()
 
 
 def review_requests_open(*, registered_model: RegisteredModel) -> QuerySet[ReviewRequest]:
     return ReviewRequest.objects.filter(registered_model=registered_model, status__in=OPEN_REVIEW_STATUSES)
 
 
-def review_request_open_for(*, version: ModelVersion, stage: str = "", alias: str = "") -> ReviewRequest | None:
-    return ReviewRequest.objects.filter(model_version=version, target_stage=stage, target_alias=alias,
-                                        status__in=OPEN_REVIEW_STATUSES).first()
+def review_request_open_for(*, registered_model: RegisteredModel, version: ModelVersion | None = None,
+                            action: str = ReviewAction.MOVE, stage: str = "", alias: str = "") -> ReviewRequest | None:
+    """The open request asking for the same change (model-level actions: for the same model)."""
+    found = ReviewRequest.objects.filter(registered_model=registered_model, action=action,
+                                         status__in=OPEN_REVIEW_STATUSES)
+    if action not in MODEL_LEVEL_ACTIONS:
+        found = found.filter(model_version=version, target_stage=stage, target_alias=alias)
+    return found.first()
 
 
 def review_request_inbox_for(user) -> QuerySet[ReviewRequest]:

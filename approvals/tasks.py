@@ -4,10 +4,15 @@ The tasks only call services; claims make them idempotent, so a duplicated or re
 """
 from celery import shared_task
 
-from .services.validation import validation_run_execute, validation_runs_dispatch_pending, validation_runs_sweep
+from .services.validation import (
+    EXECUTE_VALIDATION_RUN_TASK,
+    validation_run_execute,
+    validation_runs_dispatch_pending,
+    validation_runs_sweep,
+)
 
 
-@shared_task(name="approvals.execute_validation_run", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=EXECUTE_VALIDATION_RUN_TASK, acks_late=True, reject_on_worker_lost=True)
 def execute_validation_run(run_id: int) -> str | None:
     run = validation_run_execute(run_id=run_id)
     return run.status if run is not None else None

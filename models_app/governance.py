@@ -53,6 +53,27 @@ class AliasChange:
     entry_point: str
     review_request_id: int | None = None
     force_reason: str = ""
+    from_version: ModelVersion | None = None  # the version the alias points to now, when deleting it
+
+
+class ModelChangeKind(models.TextChoices):
+    """Changes that remove or rename what a policy governs (stage and alias moves have their own records)."""
+
+    DELETE_VERSION = "delete_version", "Delete version"
+    DELETE_MODEL = "delete_model", "Delete model"
+    RENAME_MODEL = "rename_model", "Rename model"
+
+
+@dataclass(frozen=True)
+class ModelChange:
+    kind: ModelChangeKind
+    registered_model: RegisteredModel
+    actor: Any
+    entry_point: str
+    version: ModelVersion | None = None  # DELETE_VERSION
+    new_name: str = ""  # RENAME_MODEL
+    review_request_id: int | None = None
+    force_reason: str = ""
 
 
 class Governance:
@@ -66,18 +87,23 @@ class Governance:
         return None
 
     def check_stage_change(self, change: StageChange) -> None:
-        """The promotion gate for stages; called before the change is applied."""
+        """The gate for stages, entering and leaving; called under the model's lock, before the change."""
 
     def check_alias_change(self, change: AliasChange) -> None:
-        """The promotion gate for aliases."""
+        """The gate for aliases, pointing and removing; called under the model's lock, before the change."""
+
+    def check_model_change(self, change: ModelChange) -> None:
+        """The gate for deleting a version or a model and renaming a model; called under the model's lock."""
 
     def check_tag_write(
         self, *, actor, entry_point: str, key: str, registered_model: RegisteredModel | None
     ) -> None:
         """Refuse writes of reserved tags by clients (`registered_model` None: the model is being created)."""
 
-    def check_artifact_write(self, *, actor, path: str) -> None:
-        """Refuse writes under the artifacts of a version in a protected stage."""
+    def check_artifact_write(self, *, actor, path: str, entry_point: str = "") -> None:
+        """Refuse writes under the artifacts of a version in a protected stage (or void what they change).
+
+        Called inside the writing transaction, after the write's artifact lock is held."""
 
     def version_verdicts(self, versions: list) -> dict[int, str]:
         """The latest validation verdict per version primary key, for listings (one query for all of them)."""
@@ -96,8 +122,13 @@ class Governance:
     def on_alias_changed(self, change: AliasChange) -> None:
         """Inside the transaction that moved the alias."""
 
-    def on_model_version_deleting(self, *, version: ModelVersion, actor, entry_point: str) -> None:
+    def on_model_version_deleting(self, *, version: ModelVersion, actor, entry_point: str,
+                                  review_request_id: int | None = None) -> None:
         """Inside the deleting transaction, before the row goes (e.g. close requests about the version)."""
+
+    def on_registered_model_deleting(self, *, registered_model: RegisteredModel, actor, entry_point: str,
+                                     review_request_id: int | None = None) -> None:
+        """Inside the deleting transaction, before the rows go (e.g. close requests about the model)."""
 
 
 _registered: Governance = Governance()

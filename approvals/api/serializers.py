@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from models_app.governance import PermissionLevel
 
-from ..choices import ReviewRequestStatus, TaskType, ValidationStatus
+from ..choices import ReviewAction, ReviewRequestStatus, TaskType, ValidationStatus
 from ..models import (
     ApprovalPolicy,
     ModelPermission,
@@ -23,14 +23,15 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 class ReviewRequestSummarySerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="registered_model.name")
-    version = serializers.IntegerField(source="version_number")
+    version = serializers.IntegerField(source="version_number", allow_null=True)
     requester = serializers.CharField(source="requester_name")
     policy = serializers.CharField(source="policy_snapshot.name", default=None)
+    target = serializers.CharField(source="target_label", help_text="What the request asks for, in words.")
 
     class Meta:
         model = ReviewRequest
-        fields = ["id", "model", "version", "target_stage", "target_alias", "status", "status_message", "requester",
-                  "comment", "policy", "created_at", "decided_at", "applied_at"]
+        fields = ["id", "model", "version", "action", "target", "target_stage", "target_alias", "new_name", "status",
+                  "status_message", "requester", "comment", "policy", "created_at", "decided_at", "applied_at"]
 
 
 class ReviewRequestDetailSerializer(ReviewRequestSummarySerializer):
@@ -48,15 +49,28 @@ class ReviewRequestDetailSerializer(ReviewRequestSummarySerializer):
 
 
 class ReviewRequestCreateSerializer(serializers.Serializer):
+    """`move` (the default): a version into `stage` (entering it, or leaving a protected one for it) or behind
+    `alias`; `remove_alias`: remove `alias`; `delete_version`: delete `version`; `delete_model`; `rename_model`
+    to `new_name`."""
+
     model = serializers.CharField()
-    version = serializers.IntegerField(min_value=1)
+    action = serializers.ChoiceField(choices=ReviewAction.values, required=False, default=ReviewAction.MOVE)
+    version = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
     stage = serializers.CharField(required=False, allow_blank=True, default="")
     alias = serializers.CharField(required=False, allow_blank=True, default="")
+    new_name = serializers.CharField(required=False, allow_blank=True, default="")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
-        if bool(attrs["stage"]) == bool(attrs["alias"]):
-            raise serializers.ValidationError("Give exactly one of 'stage' or 'alias'.")
+        action = attrs["action"]
+        if action == ReviewAction.MOVE and bool(attrs["stage"]) == bool(attrs["alias"]):
+            raise serializers.ValidationError("A move names exactly one of 'stage' or 'alias'.")
+        if action in (ReviewAction.MOVE, ReviewAction.DELETE_VERSION) and attrs["version"] is None:
+            raise serializers.ValidationError({"version": f"A '{action}' request names a version."})
+        if action == ReviewAction.REMOVE_ALIAS and not attrs["alias"]:
+            raise serializers.ValidationError({"alias": "A 'remove_alias' request names the alias."})
+        if action == ReviewAction.RENAME_MODEL and not attrs["new_name"]:
+            raise serializers.ValidationError({"new_name": "A 'rename_model' request names the new name."})
         return attrs
 
 
@@ -73,22 +87,21 @@ class CommentSerializer(serializers.Serializer):
 
 
 class PolicySerializer(serializers.ModelSerializer):
-    model = serializers.CharField(source="registered_model.name", default=None)
     approver_group = serializers.CharField(source="approver_group.name", default=None)
     validation_datasets = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
     class Meta:
         model = ApprovalPolicy
-        fields = ["id", "name", "model", "protected_stages", "protected_aliases", "required_approvals",
+        fields = ["id", "name", "model_pattern", "protected_stages", "protected_aliases", "required_approvals",
                   "approver_group", "allow_self_approval", "require_validation", "archive_previous",
                   "metric_thresholds", "champion_thresholds", "validation_datasets", "created_at", "updated_at"]
 
 
 class PolicyInputSerializer(serializers.Serializer):
-    """Policy settings; `model` (create only) scopes it to one model, absent means the global policy."""
+    """Policy settings; `model_pattern` is a model name or a shell-style pattern (`fraud-*`), `*` for every model."""
 
     name = serializers.CharField(max_length=200)
-    model = serializers.CharField(required=False, allow_null=True, default=None)
+    model_pattern = serializers.CharField(max_length=256)
     protected_stages = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     protected_aliases = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     required_approvals = serializers.IntegerField(min_value=1, required=False, default=1)

@@ -55,19 +55,24 @@ class ReviewRequestViewSet(viewsets.ReadOnlyModelViewSet):
     def create(self, request: Request) -> Response:
         body = serializers.ReviewRequestCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        data = body.validated_data
-        version = registry_selectors.model_version_get(name=data["model"], version=data["version"],
-                                                       actor=request.user)
-        created = services.review_request_create(version=version, actor=request.user, entry_point=API,
-                                                 stage=data["stage"], alias=data["alias"], comment=data["comment"])
+        data = dict(body.validated_data)
+        model_name, number = data.pop("model"), data.pop("version")
+        if number is not None:
+            data["version"] = registry_selectors.model_version_get(name=model_name, version=number, actor=request.user)
+        else:
+            data["registered_model"] = registry_selectors.registered_model_get(name=model_name, actor=request.user)
+        created = services.review_request_create(actor=request.user, entry_point=API, **data)
         return Response(request_detail(self._request(created.pk), user=request.user), status=status.HTTP_201_CREATED)
 
     def _decide(self, request: Request, pk: str, service) -> Response:
         body = serializers.CommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        service(request=self._request(pk), actor=request.user, entry_point=API,
-                comment=body.validated_data["comment"])
-        return Response(request_detail(self._request(pk), user=request.user))
+        decided = service(request=self._request(pk), actor=request.user, entry_point=API,
+                          comment=body.validated_data["comment"])
+        still_there = selectors.review_requests_visible(request.user).prefetch_related("reviews").filter(pk=pk).first()
+        if still_there is None:  # an applied model deletion took the request's row with it
+            return Response(serializers.ReviewRequestSummarySerializer(decided).data)
+        return Response(request_detail(still_there, user=request.user))
 
     @extend_schema(responses=serializers.ValidationRunSummarySerializer(many=True))
     @action(detail=True, methods=["get"], url_path="validation-runs")
@@ -123,7 +128,7 @@ def _user_get(username: str):
 
 
 class PolicyViewSet(viewsets.ModelViewSet):
-    """Approval policies: a model's own (CAN_MANAGE on it) or the global one (staff superusers)."""
+    """Approval policies, matched to models by name or pattern; governance admins alone change them."""
 
     pagination_class = cursor_pagination("id")
     serializer_class = serializers.PolicySerializer
@@ -137,11 +142,9 @@ class PolicyViewSet(viewsets.ModelViewSet):
         body = serializers.PolicyInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        model_name = data.pop("model")
-        model = registry_selectors.registered_model_get(name=model_name, actor=request.user) if model_name else None
         data["approver_group"] = _group_get(data["approver_group"])
         data["validation_datasets"] = _datasets_get(data["validation_datasets"])
-        policy = services.policy_create(registered_model=model, actor=request.user, entry_point=API, **data)
+        policy = services.policy_create(actor=request.user, entry_point=API, **data)
         return Response(serializers.PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.PolicyInputSerializer, responses=serializers.PolicySerializer)
@@ -149,9 +152,6 @@ class PolicyViewSet(viewsets.ModelViewSet):
         body = serializers.PolicyInputSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         changes = dict(body.validated_data)
-        if "model" in changes:
-            return Response({"model": ["A policy's model cannot change; delete it and create another."]},
-                            status=status.HTTP_400_BAD_REQUEST)
         if "approver_group" in changes:
             changes["approver_group"] = _group_get(changes["approver_group"])
         if "validation_datasets" in changes:

@@ -1,41 +1,42 @@
-"""Approval policies: which stages and aliases need reviews, and whose approvals count."""
+"""Approval policies: which stages and aliases of which models need reviews, and whose approvals count.
+
+Only governance admins create, change and delete policies (the people a policy governs must not be able to
+switch it off); each change is audited with the policy before and after.
+"""
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
 from models_app.choices import ARCHIVE_EXISTING_ALLOWED_STAGES, AuditAction
 from models_app.exceptions import AlreadyExists, InvalidParameter, PermissionDenied
-from models_app.governance import PermissionLevel
-from models_app.models import RegisteredModel
+from models_app.naming import name_normalize
 from models_app.services.audit import audit_record
-from models_app.services.common import require_text
+from models_app.services.common import MAX_NAME_LENGTH, require_text
 from models_app.services.stages import alias_validate, stage_parse
 
 from ..models import ApprovalPolicy, ValidationDataset
-from ..selectors import is_registry_admin
+from ..selectors import is_governance_admin
 from ..validation.thresholds import champion_thresholds_clean, metric_thresholds_clean
-from .permissions import permission_require
 
-POLICY_FIELDS = ("name", "protected_stages", "protected_aliases", "required_approvals", "approver_group",
-                 "allow_self_approval", "require_validation", "archive_previous", "metric_thresholds",
-                 "champion_thresholds", "validation_datasets")
+POLICY_FIELDS = ("name", "model_pattern", "protected_stages", "protected_aliases", "required_approvals",
+                 "approver_group", "allow_self_approval", "require_validation", "archive_previous",
+                 "metric_thresholds", "champion_thresholds", "validation_datasets")
 
 
-def policy_create(*, name: str, actor, entry_point: str, registered_model: RegisteredModel | None = None,
-                  protected_stages=(), protected_aliases=(), required_approvals: int = 1,
-                  approver_group: Group | None = None, allow_self_approval: bool = False,
-                  require_validation: bool = False, archive_previous: bool = True, metric_thresholds=(),
-                  champion_thresholds=(), validation_datasets=()) -> ApprovalPolicy:
-    """Create a model's policy (CAN_MANAGE on it) or the global default policy (staff superusers)."""
-    _require_policy_rights(actor=actor, registered_model=registered_model)
-    policy = ApprovalPolicy(registered_model=registered_model)
+def policy_create(*, name: str, model_pattern: str, actor, entry_point: str, protected_stages=(),
+                  protected_aliases=(), required_approvals: int = 1, approver_group: Group | None = None,
+                  allow_self_approval: bool = False, require_validation: bool = False, archive_previous: bool = True,
+                  metric_thresholds=(), champion_thresholds=(), validation_datasets=()) -> ApprovalPolicy:
+    """Create a policy for the models `model_pattern` matches (a name, `fraud-*`, or `*` for every model)."""
+    _require_governance_admin(actor, "create an approval policy")
+    policy = ApprovalPolicy()
     datasets = _assign(
-        policy, name=name, protected_stages=protected_stages, protected_aliases=protected_aliases,
-        required_approvals=required_approvals, approver_group=approver_group,
+        policy, name=name, model_pattern=model_pattern, protected_stages=protected_stages,
+        protected_aliases=protected_aliases, required_approvals=required_approvals, approver_group=approver_group,
         allow_self_approval=allow_self_approval, require_validation=require_validation,
         archive_previous=archive_previous, metric_thresholds=metric_thresholds,
         champion_thresholds=champion_thresholds, validation_datasets=validation_datasets,
     )
-    _save(policy, datasets, AuditAction.POLICY_CREATED, actor=actor, entry_point=entry_point)
+    _save(policy, datasets, AuditAction.POLICY_CREATED, actor=actor, entry_point=entry_point, before=None)
     return policy
 
 
@@ -44,33 +45,36 @@ def policy_update(*, policy: ApprovalPolicy, actor, entry_point: str, **changes)
     unknown = sorted(set(changes) - set(POLICY_FIELDS))
     if unknown:
         raise InvalidParameter(f"Unknown policy field(s): {', '.join(unknown)}. Known: {', '.join(POLICY_FIELDS)}.")
-    _require_policy_rights(actor=actor, registered_model=policy.registered_model)
-    current = {field: getattr(policy, field) for field in POLICY_FIELDS if field != "validation_datasets"}
-    current["validation_datasets"] = list(policy.validation_datasets.all())
-    datasets = _assign(policy, **{**current, **changes})
-    _save(policy, datasets, AuditAction.POLICY_UPDATED, actor=actor, entry_point=entry_point)
+    _require_governance_admin(actor, f"change approval policy '{policy.name}'")
+    with transaction.atomic():
+        policy = ApprovalPolicy.objects.select_for_update().get(pk=policy.pk)
+        before = policy.snapshot()
+        current = {field: getattr(policy, field) for field in POLICY_FIELDS if field != "validation_datasets"}
+        current["validation_datasets"] = list(policy.validation_datasets.all())
+        datasets = _assign(policy, **{**current, **changes})
+        _save(policy, datasets, AuditAction.POLICY_UPDATED, actor=actor, entry_point=entry_point, before=before)
     return policy
 
 
 def policy_delete(*, policy: ApprovalPolicy, actor, entry_point: str) -> None:
-    _require_policy_rights(actor=actor, registered_model=policy.registered_model)
+    _require_governance_admin(actor, f"delete approval policy '{policy.name}'")
     with transaction.atomic():
-        _audit(policy, AuditAction.POLICY_DELETED, actor=actor, entry_point=entry_point)
+        _audit(policy, AuditAction.POLICY_DELETED, actor=actor, entry_point=entry_point, before=policy.snapshot(),
+               after=None)
         policy.delete()
 
 
-def _require_policy_rights(*, actor, registered_model: RegisteredModel | None) -> None:
-    if registered_model is not None:
-        permission_require(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE,
-                           purpose="changing its approval policy")
-    elif actor is not None and not is_registry_admin(actor):
-        raise PermissionDenied("Only staff superusers can change the global approval policy.")
+def _require_governance_admin(actor, what: str) -> None:
+    if actor is not None and not is_governance_admin(actor):
+        who = f"User '{actor.get_username()}'" if getattr(actor, "is_authenticated", False) else "An anonymous user"
+        raise PermissionDenied(f"{who} is not a governance admin; only governance admins can {what}.")
 
 
-def _assign(policy: ApprovalPolicy, *, name, protected_stages, protected_aliases, required_approvals,
+def _assign(policy: ApprovalPolicy, *, name, model_pattern, protected_stages, protected_aliases, required_approvals,
             approver_group, allow_self_approval, require_validation, archive_previous, metric_thresholds,
             champion_thresholds, validation_datasets) -> list[ValidationDataset]:
     policy.name = require_text(name, "name", max_length=200).strip()
+    policy.model_pattern = _pattern_clean(model_pattern)
     policy.protected_stages = _stages_clean(protected_stages)
     policy.protected_aliases = _aliases_clean(protected_aliases)
     if not policy.protected_stages and not policy.protected_aliases:
@@ -88,6 +92,13 @@ def _assign(policy: ApprovalPolicy, *, name, protected_stages, protected_aliases
     if any(not isinstance(dataset, ValidationDataset) for dataset in datasets):
         raise InvalidParameter("Parameter 'validation_datasets' must list validation datasets.")
     return datasets  # a many-to-many is assigned once the row has its primary key
+
+
+def _pattern_clean(pattern) -> str:
+    pattern = require_text(pattern, "model_pattern", max_length=MAX_NAME_LENGTH).strip()
+    if not name_normalize(pattern):
+        raise InvalidParameter(f"Invalid model pattern {pattern!r}: it matches no name.")
+    return pattern
 
 
 def _stages_clean(stages) -> list[str]:
@@ -122,20 +133,24 @@ def _positive_int(value, field: str) -> int:
     return value
 
 
-def _save(policy: ApprovalPolicy, datasets: list[ValidationDataset], action: str, *, actor,
-          entry_point: str) -> None:
+def _save(policy: ApprovalPolicy, datasets: list[ValidationDataset], action: str, *, actor, entry_point: str,
+          before: dict | None) -> None:
     try:
         with transaction.atomic():
             policy.save()
             policy.validation_datasets.set(datasets)
-            _audit(policy, action, actor=actor, entry_point=entry_point)
+            _audit(policy, action, actor=actor, entry_point=entry_point, before=before, after=policy.snapshot())
     except IntegrityError:
-        scope = f"Model '{policy.registered_model.name}'" if policy.registered_model_id else "The registry"
-        kind = "an approval policy" if policy.registered_model_id else "a global approval policy"
-        raise AlreadyExists(f"{scope} already has {kind}; update it instead.") from None
+        existing = (ApprovalPolicy.objects.exclude(pk=policy.pk).filter(normalized_pattern=policy.normalized_pattern)
+                    .values_list("name", flat=True).first())
+        raise AlreadyExists(f"Policy '{existing}' already governs the pattern '{policy.model_pattern}'; "
+                            "update it instead.") from None
 
 
-def _audit(policy: ApprovalPolicy, action: str, *, actor, entry_point: str) -> None:
-    model_name = policy.registered_model.name if policy.registered_model_id else ""
+def _audit(policy: ApprovalPolicy, action: str, *, actor, entry_point: str, before: dict | None,
+           after: dict | None) -> None:
+    changed = sorted(key for key in (after or before) if (before or {}).get(key) != (after or {}).get(key))
     audit_record(action=action, actor=actor, entry_point=entry_point, object_type="approval_policy",
-                 object_id=str(policy.pk), registered_model_name=model_name, details=policy.snapshot())
+                 object_id=str(policy.pk), registered_model_name="",
+                 details={"name": policy.name, "model_pattern": policy.model_pattern, "before": before,
+                          "after": after, "changed": changed})

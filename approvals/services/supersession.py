@@ -1,6 +1,7 @@
-"""Closing review requests that a stage change or an alias move made stale."""
+"""Closing review requests that a stage change, an alias move or a deletion made stale."""
 from models_app.governance import AliasChange, StageChange
 
+from ..choices import ReviewAction
 from ..selectors import review_requests_open
 from .common import review_request_supersede
 
@@ -13,7 +14,7 @@ def review_requests_supersede_after_stage_change(change: StageChange) -> None:
     stage was just applied.
     """
     model = change.version.registered_model
-    requests = (review_requests_open(registered_model=model).exclude(target_stage="")
+    requests = (review_requests_open(registered_model=model).filter(action=ReviewAction.MOVE).exclude(target_stage="")
                 .exclude(pk=change.review_request_id).select_for_update(of=("self",)).select_related("model_version"))
     for request in requests:
         reason = _stage_staleness(request, change)
@@ -21,12 +22,23 @@ def review_requests_supersede_after_stage_change(change: StageChange) -> None:
             review_request_supersede(request, reason=reason, actor=change.actor, entry_point=change.entry_point)
 
 
-def review_requests_supersede_for_deleted_version(version, *, actor, entry_point: str) -> None:
+def review_requests_supersede_for_deleted_version(version, *, actor, entry_point: str,
+                                                  applying: int | None = None) -> None:
     """Close every open request about a version that is being deleted, so none lingers in an inbox."""
     requests = (review_requests_open(registered_model=version.registered_model).filter(model_version=version)
-                .select_for_update(of=("self",)))
+                .exclude(pk=applying).select_for_update(of=("self",)))
     for request in requests:
         review_request_supersede(request, reason=f"version {version.version} was deleted", actor=actor,
+                                 entry_point=entry_point)
+
+
+def review_requests_supersede_for_deleted_model(registered_model, *, actor, entry_point: str,
+                                                applying: int | None = None) -> None:
+    """Record the closing of every open request of a model being deleted (the rows go with the model)."""
+    requests = (review_requests_open(registered_model=registered_model).exclude(pk=applying)
+                .select_for_update(of=("self",)))
+    for request in requests:
+        review_request_supersede(request, reason=f"model '{registered_model.name}' was deleted", actor=actor,
                                  entry_point=entry_point)
 
 
@@ -43,15 +55,24 @@ def _stage_staleness(request, change: StageChange) -> str:
 
 
 def review_requests_supersede_after_alias_change(change: AliasChange) -> None:
-    """Supersede other requests for the alias once one was applied, or ones the move already fulfilled."""
+    """Supersede requests about the alias that the change settled or made pointless."""
     requests = (review_requests_open(registered_model=change.registered_model).filter(target_alias=change.alias)
                 .exclude(pk=change.review_request_id).select_for_update(of=("self",)))
     for request in requests:
-        if change.review_request_id is not None:
-            reason = f"review request #{change.review_request_id} moved @{change.alias} to version " \
-                     f"{change.version.version}"
-        elif change.version is not None and request.model_version_id == change.version.pk:
-            reason = f"@{change.alias} was pointed at version {change.version.version} directly"
-        else:
-            continue
-        review_request_supersede(request, reason=reason, actor=change.actor, entry_point=change.entry_point)
+        reason = _alias_staleness(request, change)
+        if reason:
+            review_request_supersede(request, reason=reason, actor=change.actor, entry_point=change.entry_point)
+
+
+def _alias_staleness(request, change: AliasChange) -> str:
+    if request.action == ReviewAction.REMOVE_ALIAS:
+        # It asked to remove the alias from the version it pointed to then: any move settles that.
+        where = f"version {change.version.version}" if change.version is not None else "nothing (it was removed)"
+        return f"@{change.alias} now points to {where}"
+    if change.version is None:
+        return ""  # a request to point the alias somewhere still makes sense
+    if change.review_request_id is not None:
+        return f"review request #{change.review_request_id} moved @{change.alias} to version {change.version.version}"
+    if request.model_version_id == change.version.pk:
+        return f"@{change.alias} was pointed at version {change.version.version} directly"
+    return ""

@@ -11,6 +11,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -32,10 +33,13 @@ from ..selectors import (
     target_occupant,
     version_content_hash,
 )
+from ..signals import validation_run_finished
 from ..validation.checks import CheckResult, checks_plan, context_close, context_open, execute_check
 from .permissions import permission_require
 
 logger = logging.getLogger(__name__)
+
+EXECUTE_VALIDATION_RUN_TASK = "approvals.execute_validation_run"
 
 
 def validation_run_create(*, version: ModelVersion, actor, entry_point: str,
@@ -100,15 +104,14 @@ def _config_of(source: dict) -> dict:
 
 def validation_run_dispatch(run_id: int) -> bool:
     """Send the run to the workers; a broker that is down leaves it QUEUED for the dispatcher to send later."""
-    from ..tasks import execute_validation_run  # noqa: PLC0415 - tasks import this module
-
     sent_at = timezone.now()
     if not ValidationRun.objects.filter(pk=run_id, status=ValidationStatus.QUEUED).update(dispatched_at=sent_at):
         return False
     try:
-        execute_validation_run.apply_async(args=[run_id], retry=False)
+        # By name: the task module calls this one (a signature of a registered task runs in-process when eager).
+        current_app.signature(EXECUTE_VALIDATION_RUN_TASK, args=[run_id]).apply_async(retry=False)
     except Exception as error:  # kombu/redis raise many connection error types
-        if execute_validation_run.app.conf.task_always_eager:
+        if current_app.conf.task_always_eager:
             raise  # in-process execution failed: that is a bug to see, not a broker to wait for
         logger.warning("Validation run #%s stays QUEUED: the broker did not take it (%s).", run_id, error)
         ValidationRun.objects.filter(pk=run_id, dispatched_at=sent_at).update(dispatched_at=None)
@@ -189,11 +192,8 @@ def _finish(run: ValidationRun, token: str, status: str, summary: str) -> Valida
 
 
 def _after_finished(run: ValidationRun) -> None:
-    """Tell the review request: apply it when its quorum is in and this run passed, or say what blocks it."""
-    from .review_requests import review_request_validation_finished  # noqa: PLC0415 - they call us too
-
-    if run.review_request_id is not None:
-        review_request_validation_finished(request_id=run.review_request_id, run=run)
+    """Tell the review request (its service listens): apply it when its quorum is in and this run passed."""
+    validation_run_finished.send(sender=ValidationRun, run=run)
 
 
 class _heartbeat:

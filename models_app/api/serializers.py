@@ -111,6 +111,17 @@ class AliasInputSerializer(serializers.Serializer):
     force_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class ForceReasonQuerySerializer(serializers.Serializer):
+    """Deletions: a governance admin's break-glass reason for a governed model or version (audited)."""
+
+    force_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RenameInputSerializer(serializers.Serializer):
+    new_name = serializers.CharField()
+    force_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class StageAtQuerySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     stage = serializers.ChoiceField(choices=Stage.values, required=False)

@@ -11,7 +11,7 @@ router.register("models", RegisteredModelViewSet, basename="registeredmodel")
 router.register("audit-events", AuditEventViewSet, basename="auditevent")
 
 version_list = ModelVersionViewSet.as_view({"get": "list"})
-version_detail = ModelVersionViewSet.as_view({"get": "retrieve"})
+version_detail = ModelVersionViewSet.as_view({"get": "retrieve", "delete": "destroy"})
 version_transition = ModelVersionViewSet.as_view({"post": "transition"})
 
 urlpatterns = [

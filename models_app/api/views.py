@@ -14,6 +14,7 @@ from ..choices import EntryPoint
 from ..models import ModelVersion
 from ..selectors import registry as registry_selectors
 from ..selectors.audit import audit_events_filtered
+from ..services.registry import model_version_delete, registered_model_delete, registered_model_rename
 from ..services.stages import model_version_transition_stage, registered_model_alias_delete, registered_model_alias_set
 from . import serializers
 
@@ -23,8 +24,17 @@ def cursor_pagination(field: str) -> type[pagination.CursorPagination]:
                 {"ordering": field, "page_size_query_param": "page_size", "max_page_size": 500})
 
 
+def _force_reason(request: Request) -> str:
+    query = serializers.ForceReasonQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data["force_reason"]
+
+
 class RegisteredModelViewSet(viewsets.ReadOnlyModelViewSet):
-    """Registered models with their tags, aliases and latest version per stage."""
+    """Registered models with their tags, aliases and latest version per stage.
+
+    Deleting or renaming a governed model needs an approved review request (which applies it) or a governance
+    admin's `force_reason`."""
 
     lookup_field = "name"
     lookup_value_regex = "[^/]+"
@@ -48,6 +58,24 @@ class RegisteredModelViewSet(viewsets.ReadOnlyModelViewSet):
         model.alias_history_rows = list(registry_selectors.alias_history(registered_model=model))
         return model
 
+    @extend_schema(parameters=[serializers.ForceReasonQuerySerializer], responses={204: None})
+    def destroy(self, request: Request, name: str) -> Response:
+        registered_model_delete(registered_model=registry_selectors.registered_model_get(name=name, actor=request.user),
+                                actor=request.user, entry_point=EntryPoint.NATIVE_API,
+                                force_reason=_force_reason(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=serializers.RenameInputSerializer, responses=serializers.RegisteredModelDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def rename(self, request: Request, name: str) -> Response:
+        body = serializers.RenameInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        renamed = registered_model_rename(
+            registered_model=registry_selectors.registered_model_get(name=name, actor=request.user),
+            new_name=body.validated_data["new_name"], actor=request.user, entry_point=EntryPoint.NATIVE_API,
+            force_reason=body.validated_data["force_reason"])
+        return Response(serializers.RegisteredModelDetailSerializer(self._model(renamed.name)).data)
+
     @extend_schema(parameters=[serializers.StageAtQuerySerializer])
     @action(detail=True, methods=["get"], url_path="stage-at")
     def stage_at(self, request: Request, name: str) -> Response:
@@ -62,13 +90,14 @@ class RegisteredModelViewSet(viewsets.ReadOnlyModelViewSet):
         version = registry_selectors.alias_target_at(registered_model=model, alias=alias, at=at)
         return Response({"model": model.name, "alias": alias, "at": at, "version": version})
 
-    @extend_schema(request=serializers.AliasInputSerializer)
+    @extend_schema(request=serializers.AliasInputSerializer, parameters=[serializers.ForceReasonQuerySerializer])
     @action(detail=True, methods=["put", "delete"], url_path=r"aliases/(?P<alias>[^/]+)")
     def alias(self, request: Request, name: str, alias: str) -> Response:
+        """PUT points the alias at a version; DELETE removes it (`?force_reason=` for a governance admin)."""
         model = registry_selectors.registered_model_get(name=name, actor=request.user)
         if request.method == "DELETE":
             registered_model_alias_delete(registered_model=model, alias=alias, actor=request.user,
-                                          entry_point=EntryPoint.NATIVE_API)
+                                          entry_point=EntryPoint.NATIVE_API, force_reason=_force_reason(request))
             return Response(status=status.HTTP_204_NO_CONTENT)
         body = serializers.AliasInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -105,6 +134,12 @@ class ModelVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         version.alias_history_rows = list(registry_selectors.alias_history(registered_model=model,
                                                                            version=version.version))
         return version
+
+    @extend_schema(parameters=[serializers.ForceReasonQuerySerializer], responses={204: None})
+    def destroy(self, request: Request, name: str, version: str) -> Response:
+        model_version_delete(version=self._version(name, version), actor=request.user,
+                             entry_point=EntryPoint.NATIVE_API, force_reason=_force_reason(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=serializers.TransitionInputSerializer, responses=serializers.ModelVersionDetailSerializer)
     @action(detail=True, methods=["post"])

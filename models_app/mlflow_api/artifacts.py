@@ -7,6 +7,7 @@ import posixpath
 
 from django.http import FileResponse
 
+from ..choices import EntryPoint
 from ..services.artifacts import artifact_delete, artifact_list, artifact_open, artifact_write
 from .base import mlflow_view, ok
 
@@ -27,13 +28,13 @@ def download_artifact(request, fields, actor, artifact_path):
 
 @mlflow_view(json_body=False)
 def upload_artifact(request, fields, actor, artifact_path):
-    artifact_write(path=artifact_path, stream=request, actor=actor)
+    artifact_write(path=artifact_path, stream=request, actor=actor, entry_point=EntryPoint.MLFLOW_API)
     return ok()
 
 
 @mlflow_view(json_body=False)
 def delete_artifact(request, fields, actor, artifact_path):
-    artifact_delete(path=artifact_path, actor=actor)
+    artifact_delete(path=artifact_path, actor=actor, entry_point=EntryPoint.MLFLOW_API)
     return ok()
 
 

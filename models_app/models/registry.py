@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import models
 
 from ..choices import SINGLE_OCCUPANCY_STAGES, ModelVersionStatus, Stage
+from ..naming import name_normalize
 from .base import KeyValue, now_ms
 from .logged_models import LoggedModel
 from .tracking import Run
@@ -12,6 +13,9 @@ class RegisteredModel(models.Model):
     """A named model; its versions are numbered from a counter that never goes back."""
 
     name = models.CharField(max_length=256, unique=True)
+    # name_normalize(name): unique, so a look-alike of an existing name (case, width, invisible characters,
+    # spaces) cannot be registered beside it and escape the policies that match the original.
+    normalized_name = models.CharField(max_length=256, unique=True)
     description = models.TextField(blank=True)
     creation_timestamp = models.BigIntegerField(default=now_ms)
     last_updated_timestamp = models.BigIntegerField(default=now_ms)
@@ -25,6 +29,13 @@ class RegisteredModel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.normalized_name = name_normalize(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "normalized_name"}
+        super().save(*args, **kwargs)
 
 
 class RegisteredModelTag(KeyValue):

@@ -7,16 +7,24 @@ owns `<experiment_id>/`, a run `<experiment_id>/<run_id>/artifacts/`, a logged m
 import hashlib
 import posixpath
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
 from django.core.files import File
 from django.core.files.storage import storages
+from django.db import connection, transaction
+from django.db.models import Q
 
-from ..exceptions import InvalidParameter, NotFound
+from ..exceptions import InvalidParameter, InvalidState, NotFound
 from ..governance import current_governance
+from ..models import ModelVersion, RegisteredModel
 
 ARTIFACT_URI_SCHEME = "mlflow-artifacts:"
 HASH_CHUNK_SIZE = 1024 * 1024
+# A folder's owner is named by its first parts: `<experiment>/<run>/artifacts`, `<experiment>/models/<model id>`.
+OWNER_PARTS = 3
+# Versions registered at a path while a write waited for its locks make it start over; this many times at most.
+WRITE_LOCK_ATTEMPTS = 5
 
 
 def artifact_storage():
@@ -54,13 +62,74 @@ def artifact_path_to_uri(path: str) -> str:
     return f"{ARTIFACT_URI_SCHEME}/{path}"
 
 
-def artifact_write(*, path: str, stream: IO[bytes], actor=None) -> int:
+def artifact_write(*, path: str, stream: IO[bytes], actor=None, entry_point: str = "") -> int:
     """Store `stream` at `path`, replacing any file there; chunks go straight to storage."""
     clean = artifact_path_clean(path)
-    current_governance().check_artifact_write(actor=actor, path=clean)
     storage = artifact_storage()
-    storage.save(clean, File(stream, name=posixpath.basename(clean)))
+    with _write_guarded(clean, actor=actor, entry_point=entry_point):
+        storage.save(clean, File(stream, name=posixpath.basename(clean)))
     return storage.size(clean)
+
+
+def model_versions_stored_at(path: str):
+    """Versions whose files are at, above or below `path` (a write there changes what they hold)."""
+    parts = path.split("/")
+    uris = [artifact_path_to_uri("/".join(parts[:end])) for end in range(1, len(parts) + 1)]
+    return ModelVersion.objects.filter(
+        Q(storage_location__in=uris) | Q(storage_location__startswith=f"{artifact_path_to_uri(path)}/"))
+
+
+@contextmanager
+def _write_guarded(path: str, *, actor, entry_point: str):
+    """Hold the locks under which governance decides about `path`, from its check until the bytes are written.
+
+    The models of the versions stored there are locked first (the order every governed change uses: model row,
+    then artifact lock), then the path's artifact lock is taken shared. A version registered at the path in the
+    meantime belongs to a model not locked yet: then everything is released and taken again.
+    """
+    for _attempt in range(WRITE_LOCK_ATTEMPTS):
+        with transaction.atomic():
+            expected = _model_ids_at(path)
+            locked = set(RegisteredModel.objects.select_for_update().filter(pk__in=expected)
+                         .order_by("pk").values_list("pk", flat=True))
+            artifact_path_lock(path, exclusive=False)
+            if _model_ids_at(path) <= locked:
+                current_governance().check_artifact_write(actor=actor, path=path, entry_point=entry_point)
+                yield
+                return
+    raise InvalidState(f"Versions kept being registered at '{path}' while the write waited; try again.")
+
+
+def _model_ids_at(path: str) -> set[int]:
+    return set(model_versions_stored_at(path).values_list("registered_model_id", flat=True))
+
+
+def artifact_path_lock(path: str, *, exclusive: bool) -> None:
+    """Take, until the end of the transaction, the lock that orders writes at `path` with decisions about it.
+
+    Writers take it shared, so they do not wait for each other; the gate takes it exclusive for the folder of
+    a version it is about to promote, so no write lands between hashing the files and committing the change.
+    It is a pair of PostgreSQL advisory locks in the manner of intention locks: on the path's top folder and
+    on its owner folder (OWNER_PARTS parts). Any two intersecting paths share both keys, or the shorter one
+    has fewer than OWNER_PARTS parts and takes the top folder's key exclusively. Other databases serialise
+    writing transactions themselves and take nothing here.
+    """
+    if connection.vendor != "postgresql" or not path:
+        return
+    parts = path.split("/")
+    if len(parts) < OWNER_PARTS:
+        keys = [(parts[0], True)]
+    else:
+        keys = [(parts[0], False), ("/".join(parts[:OWNER_PARTS]), exclusive)]
+    with connection.cursor() as cursor:
+        for key, key_exclusive in keys:
+            function = "pg_advisory_xact_lock" if key_exclusive else "pg_advisory_xact_lock_shared"
+            cursor.execute(f"SELECT {function}(%s)", [_lock_key(key)])
+
+
+def _lock_key(folder: str) -> int:
+    digest = hashlib.blake2b(f"artifacts:{folder}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def artifact_open(path: str) -> IO[bytes]:
@@ -112,17 +181,17 @@ def artifact_walk(path: str) -> Iterator[str]:
             yield f"{name}/{below}"
 
 
-def artifact_delete(*, path: str, actor=None) -> None:
+def artifact_delete(*, path: str, actor=None, entry_point: str = "") -> None:
     clean = artifact_path_clean(path)
-    current_governance().check_artifact_write(actor=actor, path=clean)
     storage = artifact_storage()
-    for relative in list(artifact_walk(clean)):
-        storage.delete(_join(clean, relative))
-    # A file system keeps the emptied sub-folders, and a folder can only be removed once empty.
-    for folder in _folders_below(clean):
-        storage.delete(folder)
-    if storage.exists(clean):
-        storage.delete(clean)
+    with _write_guarded(clean, actor=actor, entry_point=entry_point):
+        for relative in list(artifact_walk(clean)):
+            storage.delete(_join(clean, relative))
+        # A file system keeps the emptied sub-folders, and a folder can only be removed once empty.
+        for folder in _folders_below(clean):
+            storage.delete(folder)
+        if storage.exists(clean):
+            storage.delete(clean)
 
 
 def _folders_below(path: str) -> list[str]:

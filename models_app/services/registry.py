@@ -5,9 +5,10 @@ from django.db import IntegrityError, transaction
 
 from ..choices import AuditAction, ModelVersionStatus
 from ..exceptions import AlreadyExists, InvalidParameter, NotFound
-from ..governance import PermissionLevel, current_governance
+from ..governance import ModelChange, ModelChangeKind, PermissionLevel, current_governance
 from ..models import LoggedModel, ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag, Run
 from ..models.base import now_ms
+from ..naming import name_normalize
 from .artifacts import artifact_path_clean, artifact_path_to_uri, artifact_uri_to_path, artifacts_content_hash
 from .audit import audit_record
 from .common import (
@@ -57,6 +58,7 @@ def registered_model_create(
     governance.authorize(actor=actor, registered_model=None, level=PermissionLevel.CAN_EDIT)
     for key, _ in clean_tags:
         governance.check_tag_write(actor=actor, entry_point=entry_point, key=key, registered_model=None)
+    _refuse_taken_name(name)
     try:
         with transaction.atomic():
             model = RegisteredModel.objects.create(
@@ -67,25 +69,67 @@ def registered_model_create(
             _audit_model(AuditAction.REGISTERED_MODEL_CREATED, registered_model=model, actor=actor,
                          entry_point=entry_point)
     except IntegrityError:
-        raise AlreadyExists(f"Registered Model (name={name}) already exists.") from None
+        _refuse_taken_name(name)
+        raise
     return model
 
 
-def registered_model_rename(*, registered_model: RegisteredModel, new_name: str, actor, entry_point: str):
+def registered_model_name_available(name, *, besides: RegisteredModel | None = None) -> str:
+    """A valid model name that no other model has, or looks like (for a rename of `besides`)."""
+    name = registered_model_name_validate(name, "new_name" if besides is not None else "name")
+    _refuse_taken_name(name, besides=besides)
+    return name
+
+
+def _refuse_taken_name(name: str, *, besides: RegisteredModel | None = None) -> None:
+    """Refuse a name that is, or looks like, the name of another model (names compare as name_normalize says)."""
+    taken = RegisteredModel.objects.filter(normalized_name=name_normalize(name))
+    if besides is not None:
+        taken = taken.exclude(pk=besides.pk)
+    existing = taken.values_list("name", flat=True).first()
+    if existing is None:
+        return
+    if existing == name:
+        raise AlreadyExists(f"Registered Model (name={name}) already exists.")
+    raise AlreadyExists(
+        f"Registered Model name '{name}' is too close to the existing model '{existing}': names that differ only "
+        "in case, width, spacing or invisible characters are the same name here."
+    )
+
+
+def registered_model_rename(*, registered_model: RegisteredModel, new_name: str, actor, entry_point: str,
+                            review_request_id: int | None = None, force_reason: str = ""):
     new_name = registered_model_name_validate(new_name, "new_name")
-    current_governance().authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE)
+    governance = current_governance()
+    governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE)
     old_name = registered_model.name
+    _refuse_taken_name(new_name, besides=registered_model)
     try:
         with transaction.atomic():
             model = registered_model_lock(old_name)
+            governance.check_model_change(ModelChange(
+                kind=ModelChangeKind.RENAME_MODEL, registered_model=model, actor=actor, entry_point=entry_point,
+                new_name=new_name, review_request_id=review_request_id, force_reason=force_reason))
             model.name = new_name
             model.last_updated_timestamp = now_ms()
             model.save(update_fields=["name", "last_updated_timestamp"])
             _audit_model(AuditAction.REGISTERED_MODEL_RENAMED, registered_model=model, actor=actor,
-                         entry_point=entry_point, details={"old_name": old_name, "new_name": new_name})
+                         entry_point=entry_point,
+                         details=_governed({"old_name": old_name, "new_name": new_name}, review_request_id,
+                                           force_reason))
     except IntegrityError:
-        raise AlreadyExists(f"Registered Model (name={new_name}) already exists.") from None
+        _refuse_taken_name(new_name, besides=registered_model)
+        raise
     return model
+
+
+def _governed(details: dict, review_request_id: int | None, force_reason: str) -> dict:
+    """Audit details of a change that a review request allowed, or a break-glass reason."""
+    if review_request_id is not None:
+        details["review_request_id"] = review_request_id
+    if force_reason:
+        details["force_reason"] = force_reason
+    return details
 
 
 def registered_model_update(*, registered_model: RegisteredModel, description: str, actor, entry_point: str):
@@ -100,13 +144,21 @@ def registered_model_update(*, registered_model: RegisteredModel, description: s
     return model
 
 
-def registered_model_delete(*, registered_model: RegisteredModel, actor, entry_point: str) -> None:
-    current_governance().authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE)
+def registered_model_delete(*, registered_model: RegisteredModel, actor, entry_point: str,
+                            review_request_id: int | None = None, force_reason: str = "") -> None:
+    governance = current_governance()
+    governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE)
     with transaction.atomic():
         model = registered_model_lock(registered_model.name)
+        governance.check_model_change(ModelChange(
+            kind=ModelChangeKind.DELETE_MODEL, registered_model=model, actor=actor, entry_point=entry_point,
+            review_request_id=review_request_id, force_reason=force_reason))
         versions = list(model.versions.values_list("version", flat=True))
         _audit_model(AuditAction.REGISTERED_MODEL_DELETED, registered_model=model, actor=actor,
-                     entry_point=entry_point, details={"versions": sorted(versions)})
+                     entry_point=entry_point,
+                     details=_governed({"versions": sorted(versions)}, review_request_id, force_reason))
+        governance.on_registered_model_deleting(registered_model=model, actor=actor, entry_point=entry_point,
+                                                review_request_id=review_request_id)
         model.delete()
 
 
@@ -252,20 +304,27 @@ def model_version_update(*, version: ModelVersion, description: str, actor, entr
     return version
 
 
-def model_version_delete(*, version: ModelVersion, actor, entry_point: str) -> None:
+def model_version_delete(*, version: ModelVersion, actor, entry_point: str, review_request_id: int | None = None,
+                         force_reason: str = "") -> None:
     model = version.registered_model
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_MANAGE)
     with transaction.atomic():
-        registered_model_lock(model.name)
-        governance.on_model_version_deleting(version=version, actor=actor, entry_point=entry_point)
+        model = registered_model_lock(model.name)
+        version = ModelVersion.objects.select_for_update().select_related("registered_model").get(pk=version.pk)
+        governance.check_model_change(ModelChange(
+            kind=ModelChangeKind.DELETE_VERSION, registered_model=model, version=version, actor=actor,
+            entry_point=entry_point, review_request_id=review_request_id, force_reason=force_reason))
+        governance.on_model_version_deleting(version=version, actor=actor, entry_point=entry_point,
+                                             review_request_id=review_request_id)
         for alias in version.aliases.all():
             alias_history_record(registered_model=model, alias=alias.alias, from_version=version.version,
                                  to_version=None, actor=actor, entry_point=entry_point,
                                  reason=f"version {version.version} deleted")
         _audit_model(AuditAction.MODEL_VERSION_DELETED, registered_model=model, actor=actor, entry_point=entry_point,
                      object_type="model_version", object_id=f"{model.name}/{version.version}",
-                     details={"version": version.version, "stage": version.stage})
+                     details=_governed({"version": version.version, "stage": version.stage}, review_request_id,
+                                       force_reason))
         version.delete()
         RegisteredModel.objects.filter(pk=model.pk).update(last_updated_timestamp=now_ms())
 

@@ -41,9 +41,10 @@ def model_version_transition_stage(
 
     Steps:
     1. parse the stage and check the actor's permission level for this move;
-    2. ask the promotion gate (approvals fills it; empty, it allows);
-    3. under the model's row lock: archive the other occupants when asked to, or when the stage is
-       single-occupancy; move the version; write StageTransition and AuditEvent for each move;
+    2. take the model's row lock and ask the gate (approvals fills it; empty, it allows) under it, so nothing
+       the gate checked can change before the change commits;
+    3. archive the other occupants when asked to, or when the stage is single-occupancy; move the version;
+       write StageTransition and AuditEvent for each move;
     4. tell governance inside the same transaction (it supersedes stale review requests).
     """
     target = stage_parse(to_stage)
@@ -55,12 +56,13 @@ def model_version_transition_stage(
     model = version.registered_model
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=model, level=level_for_stage_change(version.stage, target))
-    change = StageChange(version=version, from_stage=version.stage, to_stage=target, actor=actor,
-                         entry_point=entry_point, review_request_id=review_request_id, force_reason=force_reason)
-    governance.check_stage_change(change)
     with transaction.atomic():
         model = registered_model_lock(model.name)
-        version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        version = ModelVersion.objects.select_for_update().select_related("registered_model").get(pk=version.pk)
+        change = StageChange(version=version, from_stage=version.stage, to_stage=target, actor=actor,
+                             entry_point=entry_point, review_request_id=review_request_id, force_reason=force_reason)
+        # Under the lock: what the gate sees (the version's stage, its files, the request) is what gets applied.
+        governance.check_stage_change(change)
         timestamp = now_ms()
         exclusive = settings.REGISTRY_SINGLE_OCCUPANCY_STAGES and target in SINGLE_OCCUPANCY_STAGES
         if archive_existing or exclusive:
@@ -73,8 +75,6 @@ def model_version_transition_stage(
             for occupant in occupants:
                 _apply_stage(occupant, Stage.ARCHIVED, timestamp=timestamp, actor=actor, entry_point=entry_point,
                              reason=why, review_request_id=review_request_id)
-        change = StageChange(version=version, from_stage=version.stage, to_stage=target, actor=actor,
-                             entry_point=entry_point, review_request_id=review_request_id, force_reason=force_reason)
         _apply_stage(version, target, timestamp=timestamp, actor=actor, entry_point=entry_point, reason=reason,
                      review_request_id=review_request_id, force_reason=force_reason, exclusive=exclusive)
         RegisteredModel.objects.filter(pk=model.pk).update(last_updated_timestamp=timestamp)
@@ -135,11 +135,11 @@ def registered_model_alias_set(
     version = _version_of(registered_model, version_number)
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_EDIT)
-    change = AliasChange(registered_model=registered_model, alias=alias, version=version, actor=actor,
-                         entry_point=entry_point, review_request_id=review_request_id, force_reason=force_reason)
-    governance.check_alias_change(change)
     with transaction.atomic():
         model = registered_model_lock(registered_model.name)
+        change = AliasChange(registered_model=model, alias=alias, version=version, actor=actor,
+                             entry_point=entry_point, review_request_id=review_request_id, force_reason=force_reason)
+        governance.check_alias_change(change)
         existing = RegisteredModelAlias.objects.select_for_update().filter(registered_model=model, alias=alias).first()
         from_version = existing.model_version.version if existing else None
         if existing:
@@ -156,24 +156,25 @@ def registered_model_alias_set(
     return record
 
 
-def registered_model_alias_delete(*, registered_model: RegisteredModel, alias: str, actor, entry_point: str) -> None:
+def registered_model_alias_delete(*, registered_model: RegisteredModel, alias: str, actor, entry_point: str,
+                                  review_request_id: int | None = None, force_reason: str = "") -> None:
     """Remove an alias; removing one that does not exist is a no-op, as in MLflow."""
     alias = alias_validate(alias)
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_EDIT)
-    existing = RegisteredModelAlias.objects.filter(registered_model=registered_model, alias=alias).first()
-    if existing is None:
-        return
-    change = AliasChange(registered_model=registered_model, alias=alias, version=None, actor=actor,
-                         entry_point=entry_point)
-    governance.check_alias_change(change)
     with transaction.atomic():
         model = registered_model_lock(registered_model.name)
-        existing = RegisteredModelAlias.objects.select_for_update().filter(registered_model=model, alias=alias).first()
+        existing = (RegisteredModelAlias.objects.select_for_update().select_related("model_version")
+                    .filter(registered_model=model, alias=alias).first())
         if existing is None:
             return
+        change = AliasChange(registered_model=model, alias=alias, version=None, actor=actor, entry_point=entry_point,
+                             review_request_id=review_request_id, force_reason=force_reason,
+                             from_version=existing.model_version)
+        governance.check_alias_change(change)
         alias_history_record(registered_model=model, alias=alias, from_version=existing.model_version.version,
-                             to_version=None, actor=actor, entry_point=entry_point)
+                             to_version=None, actor=actor, entry_point=entry_point,
+                             review_request_id=review_request_id, force_reason=force_reason)
         existing.delete()
         governance.on_alias_changed(change)
 

@@ -56,7 +56,7 @@ def make_version(owner):
 @pytest.fixture
 def prod_policy(admin_user, iris, approvers):
     """'prod-gate' on iris: Production and @champion need 2 approvals from prod-approvers."""
-    return policy_create(name="prod-gate", registered_model=iris, protected_stages=["production"],
+    return policy_create(name="prod-gate", model_pattern=iris.name, protected_stages=["production"],
                          protected_aliases=["champion"], required_approvals=2, approver_group=approvers,
                          actor=admin_user, entry_point=API)
 

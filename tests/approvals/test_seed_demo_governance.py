@@ -18,7 +18,7 @@ def test_it_seeds_one_policy_and_one_pending_request_however_often_it_runs(capsy
     call_command("seed_demo_governance")
 
     policy = ApprovalPolicy.objects.get()
-    assert (policy.registered_model.name, policy.required_approvals, policy.approver_group.name) == (
+    assert (policy.model_pattern, policy.required_approvals, policy.approver_group.name) == (
         "wine_classifier", 1, "prod-approvers")
     assert policy.protected_stages == ["Production"] and policy.protected_aliases == ["champion"]
     assert policy.require_validation and [dataset.name for dataset in policy.validation_datasets.all()] == [

@@ -16,8 +16,8 @@ def governed(transactional_db, owner, reviewer):
     demo = demo_registry(actor=owner)
     group = Group.objects.create(name="prod-approvers")
     group.user_set.add(reviewer)
-    policy_create(name="prod-gate", registered_model=demo.model, protected_stages=["Production"],
-                  required_approvals=1, approver_group=group, actor=owner, entry_point=EntryPoint.PAGE)
+    policy_create(name="prod-gate", model_pattern=demo.model.name, protected_stages=["Production"],
+                  required_approvals=1, approver_group=group, actor=None, entry_point=EntryPoint.PAGE)
     return demo
 
 

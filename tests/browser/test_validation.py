@@ -29,12 +29,12 @@ def validated(transactional_db, owner, reviewer):
     candidate = register_iris_version(model.name, actor=owner)
     group = Group.objects.create(name="prod-approvers")
     group.user_set.add(reviewer)
-    policy_create(name="prod-gate", registered_model=model, protected_stages=["Production"],
+    policy_create(name="prod-gate", model_pattern=model.name, protected_stages=["Production"],
                   required_approvals=1, approver_group=group, require_validation=True,
                   metric_thresholds=[{"metric": "accuracy", "op": ">=", "value": 0.9}],
                   champion_thresholds=[{"metric": "accuracy", "greater_is_better": True,
                                         "min_absolute_change": 0.05}],
-                  validation_datasets=[upload_iris_dataset(actor=owner)], actor=owner, entry_point=EntryPoint.PAGE)
+                  validation_datasets=[upload_iris_dataset(actor=owner)], actor=None, entry_point=EntryPoint.PAGE)
     return candidate
 
 

@@ -41,7 +41,7 @@ def mlflow_as_owner(live_server, transactional_db, owner, monkeypatch) -> Mlflow
 
 
 def test_it_promotes_to_production_only_through_two_approvals(mlflow_as_owner, iris, make_version, approvers,
-                                                              owner, reviewer, user_named):
+                                                              owner, reviewer, user_named, admin_user):
     make_version(iris), make_version(iris)  # versions 1 and 2, as a training script registers them
     approvers.user_set.add(owner)  # the requester is an approver too: only separation of duties stops them
     as_owner, as_first, as_second = (_client_with_token(user)[0] for user in (owner, reviewer,
@@ -50,8 +50,8 @@ def test_it_promotes_to_production_only_through_two_approvals(mlflow_as_owner, i
                       format="json"))
     _ok(as_owner.put("/api/v1/models/iris_classifier/permissions/",
                      {"group": "prod-approvers", "level": "CAN_MANAGE_PRODUCTION_VERSIONS"}, format="json"))
-    _ok(as_owner.post("/api/v1/policies/", {
-        "name": POLICY_NAME, "model": "iris_classifier", "protected_stages": ["Production"],
+    _ok(_client_with_token(admin_user)[0].post("/api/v1/policies/", {
+        "name": POLICY_NAME, "model_pattern": "iris_classifier", "protected_stages": ["Production"],
         "required_approvals": 2, "approver_group": "prod-approvers"}, format="json"), 201)
 
     with pytest.raises(MlflowException) as refusal:
@@ -83,7 +83,7 @@ def test_it_promotes_to_production_only_through_two_approvals(mlflow_as_owner, i
 
 
 def test_with_validation_required_a_good_candidate_is_promoted_and_a_worse_one_blocked(
-        mlflow_as_owner, iris, approvers, owner, reviewer, user_named):
+        mlflow_as_owner, iris, approvers, owner, reviewer, user_named, admin_user):
     """Runs execute in the live server's process once each request commits (no broker: eager Celery)."""
     good = register_iris_version(iris.name, actor=owner)
     worse = register_iris_version(iris.name, actor=owner, good=False)
@@ -98,8 +98,8 @@ def test_with_validation_required_a_good_candidate_is_promoted_and_a_worse_one_b
     _ok(as_owner.post("/api/v1/validation-datasets/", {"name": "iris-holdout", "file": holdout,
                                                        "target_column": "target", "task_type": "classification"},
                       format="multipart"), 201)
-    _ok(as_owner.post("/api/v1/policies/", {
-        "name": POLICY_NAME, "model": "iris_classifier", "protected_stages": ["Production"],
+    _ok(_client_with_token(admin_user)[0].post("/api/v1/policies/", {
+        "name": POLICY_NAME, "model_pattern": "iris_classifier", "protected_stages": ["Production"],
         "required_approvals": 2, "approver_group": "prod-approvers", "require_validation": True,
         "validation_datasets": ["iris-holdout"],
         "metric_thresholds": [{"metric": "accuracy", "op": ">=", "value": 0.9}],

@@ -35,10 +35,10 @@ def test_it_opens_a_review_request_with_its_evidence(client_as, prod_policy, iri
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ({"model": "iris_classifier", "version": 1}, "Give exactly one of 'stage' or 'alias'."),
+    ({"model": "iris_classifier", "version": 1}, "A move names exactly one of 'stage' or 'alias'."),
     ({"model": "iris_classifier", "version": 1, "stage": "Production", "alias": "champion"},
-     "Give exactly one of 'stage' or 'alias'."),
-    ({"model": "iris_classifier", "stage": "Production"}, "This field is required."),
+     "A move names exactly one of 'stage' or 'alias'."),
+    ({"model": "iris_classifier", "stage": "Production"}, "A 'move' request names a version."),
 ])
 def test_it_answers_400_naming_what_is_wrong_in_the_body(client_as, prod_policy, owner, body, message):
     response = client_as(owner).post(URL, body, format="json")

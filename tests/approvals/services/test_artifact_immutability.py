@@ -5,7 +5,7 @@ import pytest
 from approvals.choices import ReviewRequestStatus as Status
 from approvals.models import ReviewRequest
 from approvals.services import review_request_approve, review_request_create
-from models_app.choices import AuditAction
+from models_app.choices import AuditAction, EntryPoint
 from models_app.exceptions import InvalidState, PermissionDenied
 from models_app.models import AuditEvent
 from models_app.services.artifacts import artifact_delete, artifact_uri_to_path, artifact_write
@@ -64,8 +64,9 @@ def test_it_refuses_writes_under_a_version_behind_a_protected_alias(prod_policy,
         _overwrite(version)
 
 
-def test_it_allows_writes_once_the_version_left_the_protected_stage(in_production, owner):
-    model_version_transition_stage(version=in_production, to_stage="Archived", actor=owner, entry_point=API)
+def test_it_allows_writes_once_the_version_left_the_protected_stage(in_production, admin_user):
+    model_version_transition_stage(version=in_production, to_stage="Archived", actor=admin_user, entry_point=API,
+                                   force_reason="retired")
     _overwrite(in_production)
 
 
@@ -80,26 +81,46 @@ def test_it_allows_writes_beside_a_protected_version(in_production, iris, make_v
     _overwrite(neighbour)
 
 
-def test_an_artifact_change_voids_a_pending_request(prod_policy, iris, make_version, owner, user_named):
+def test_an_artifact_write_supersedes_the_open_request_it_changes_and_names_the_writer(prod_policy, iris,
+                                                                                        make_version, owner,
+                                                                                        user_named, outsider):
     version = make_version(iris)
     request = review_request_create(version=version, actor=owner, entry_point=API, stage="Production")
     review_request_approve(request=request, actor=user_named("reviewer"), entry_point=API)
-    _overwrite(version)
-    with pytest.raises(InvalidState, match=f"Review request #{request.pk} no longer applies: the artifacts of "
-                                           f"version {version.version} changed"):
-        review_request_approve(request=request, actor=user_named("reviewer2"), entry_point=API)
+    artifact_write(path=f"{_folder(version)}/model.pkl", stream=io.BytesIO(b"tampered"), actor=outsider,
+                   entry_point=EntryPoint.MLFLOW_API)
     request.refresh_from_db()
+    assert request.status == Status.SUPERSEDED
+    assert request.status_message == (f"'{_folder(version)}/model.pkl' was written by outsider through MLflow API "
+                                      "while the request was open: the files under review changed")
+    event = AuditEvent.objects.get(action=AuditAction.REVIEW_SUPERSEDED, object_id=str(request.pk))
+    assert event.actor == outsider and event.entry_point == EntryPoint.MLFLOW_API
+    with pytest.raises(InvalidState, match=f"Review request #{request.pk} is SUPERSEDED"):
+        review_request_approve(request=request, actor=user_named("reviewer2"), entry_point=API)
     version.refresh_from_db()
-    assert (request.status, version.stage) == (Status.SUPERSEDED, "None")
-    assert AuditEvent.objects.filter(action=AuditAction.REVIEW_SUPERSEDED, object_id=str(request.pk)).exists()
+    assert version.stage == "None"
 
 
-def test_the_gate_refuses_an_approved_request_whose_artifacts_changed(prod_policy, iris, make_version, owner):
+def test_a_change_behind_the_registrys_back_voids_the_request_when_it_is_approved(prod_policy, iris, make_version,
+                                                                                  owner, user_named, settings):
     version = make_version(iris)
     request = review_request_create(version=version, actor=owner, entry_point=API, stage="Production")
-    # An approved request waiting to be applied (as one blocked on validation would be).
+    (settings.ARTIFACTS_ROOT / _folder(version) / "model.pkl").write_bytes(b"edited on disk")
+    with pytest.raises(InvalidState, match=f"Review request #{request.pk} no longer applies: the artifacts of "
+                                           f"version {version.version} changed"):
+        review_request_approve(request=request, actor=user_named("reviewer"), entry_point=API)
+    request.refresh_from_db()
+    assert request.status == Status.SUPERSEDED
+
+
+def test_the_gate_refuses_an_approved_request_whose_artifacts_changed(prod_policy, iris, make_version, owner,
+                                                                     settings):
+    version = make_version(iris)
+    request = review_request_create(version=version, actor=owner, entry_point=API, stage="Production")
+    # An approved request waiting to be applied (as one blocked on validation would be), and files changed
+    # without going through the registry (on disk), so only the gate's own hash, under the lock, can notice.
     ReviewRequest.objects.filter(pk=request.pk).update(status=Status.APPROVED)
-    _overwrite(version)
+    (settings.ARTIFACTS_ROOT / _folder(version) / "model.pkl").write_bytes(b"edited on disk")
     with pytest.raises(PermissionDenied, match=f"artifacts of iris_classifier v{version.version} changed after "
                                                f"review request #{request.pk}"):
         model_version_transition_stage(version=version, to_stage="Production", actor=owner, entry_point=API,

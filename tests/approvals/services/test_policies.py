@@ -1,29 +1,42 @@
+"""Policies are governed: only governance admins write them, every change is audited with before and after, and
+they match models by name or pattern, so no owner, deletion or look-alike name produces an ungoverned model."""
 import pytest
+from django.contrib.auth.models import Group
 
 from approvals.models import ApprovalPolicy, ModelPermission
-from approvals.selectors import policy_effective, policy_protecting_stage
+from approvals.selectors import policy_effective, policy_for_name, policy_protecting_stage
 from approvals.services import policy_create, policy_delete, policy_update
 from models_app.choices import AuditAction
 from models_app.exceptions import AlreadyExists, InvalidParameter, PermissionDenied
 from models_app.governance import PermissionLevel as Level
 from models_app.models import AuditEvent
-from models_app.services.registry import registered_model_create
+from models_app.services.registry import registered_model_create, registered_model_delete
 from tests.approvals.conftest import API
 
 pytestmark = pytest.mark.django_db
 
 
-def _policy(actor, model=None, **overrides):
+@pytest.fixture
+def governance_admin(django_user_model, settings):
+    """A member of the governance-admin group who is neither staff nor superuser."""
+    user = django_user_model.objects.create_user("gov", "gov@example.com", "gov-pass")
+    user.groups.add(Group.objects.create(name=settings.REGISTRY_GOVERNANCE_ADMIN_GROUP))
+    return user
+
+
+def _policy(actor, pattern="iris_classifier", **overrides):
     settings = {"name": "gate", "protected_stages": ["Production"], **overrides}
-    return policy_create(registered_model=model, actor=actor, entry_point=API, **settings)
+    return policy_create(model_pattern=pattern, actor=actor, entry_point=API, **settings)
 
 
-def test_it_stores_stage_names_canonically_and_audits_creation(iris, owner):
-    policy = _policy(owner, iris, protected_stages=["production", "STAGING", "Production"])
+def test_it_stores_stage_names_canonically_and_audits_creation_with_the_after_state(governance_admin):
+    policy = _policy(governance_admin, protected_stages=["production", "STAGING", "Production"])
     assert policy.protected_stages == ["Production", "Staging"]
     event = AuditEvent.objects.get(action=AuditAction.POLICY_CREATED)
-    assert event.registered_model_name == "iris_classifier"
-    assert event.details["protected_stages"] == policy.protected_stages
+    assert event.actor == governance_admin
+    assert event.details["before"] is None
+    assert event.details["after"]["protected_stages"] == ["Production", "Staging"]
+    assert event.details["after"]["model_pattern"] == "iris_classifier"
 
 
 def test_it_has_no_policy_by_default(iris):
@@ -31,46 +44,88 @@ def test_it_has_no_policy_by_default(iris):
     assert policy_effective(registered_model=iris) is None
 
 
-def test_it_refuses_a_model_policy_to_users_without_can_manage(settings, iris, outsider):
-    settings.REGISTRY_DEFAULT_PERMISSION = "CAN_READ"
-    with pytest.raises(PermissionDenied, match="has CAN_READ on model 'iris_classifier'; changing its approval policy"):
-        _policy(outsider, iris)
-
-
-def test_it_refuses_a_model_policy_to_users_with_partial_rights(iris, outsider):
-    # The default, CAN_MANAGE_PRODUCTION_VERSIONS, moves versions but does not govern them.
-    with pytest.raises(PermissionDenied, match="has CAN_MANAGE_PRODUCTION_VERSIONS .* needs CAN_MANAGE"):
-        _policy(outsider, iris)
-
-
-def test_it_lets_a_granted_manager_create_a_model_policy(settings, iris, outsider):
-    settings.REGISTRY_DEFAULT_PERMISSION = "CAN_READ"
-    ModelPermission.objects.create(registered_model=iris, user=outsider, level=Level.CAN_MANAGE)
-    assert _policy(outsider, iris).registered_model == iris
-
-
-def test_it_keeps_the_global_policy_for_staff_superusers(owner, admin_user):
-    with pytest.raises(PermissionDenied, match="Only staff superusers can change the global approval policy"):
+def test_the_models_owner_cannot_create_weaken_or_delete_its_policy(iris, owner, governance_admin):
+    assert ModelPermission.objects.get(registered_model=iris, user=owner).level == Level.CAN_MANAGE
+    with pytest.raises(PermissionDenied, match="User 'owner' is not a governance admin"):
         _policy(owner)
-    assert _policy(admin_user).is_global
+    policy = _policy(governance_admin, required_approvals=2)
+    for weakening in ({"required_approvals": 1}, {"protected_stages": ["Staging"]}, {"model_pattern": "nothing-*"},
+                      {"require_validation": False}, {"allow_self_approval": True}):
+        with pytest.raises(PermissionDenied, match="not a governance admin"):
+            policy_update(policy=policy, actor=owner, entry_point=API, **weakening)
+    with pytest.raises(PermissionDenied, match="not a governance admin"):
+        policy_delete(policy=policy, actor=owner, entry_point=API)
+    policy.refresh_from_db()
+    assert (policy.required_approvals, policy.protected_stages, policy.model_pattern) == (2, ["Production"],
+                                                                                          "iris_classifier")
+    assert policy_protecting_stage(registered_model=iris, stage="Production") == policy
 
 
-def test_it_allows_one_policy_per_model_and_one_global(iris, owner, admin_user):
-    _policy(owner, iris)
-    with pytest.raises(AlreadyExists, match="Model 'iris_classifier' already has an approval policy"):
-        _policy(owner, iris, name="second")
-    _policy(admin_user)
-    with pytest.raises(AlreadyExists, match="The registry already has a global approval policy"):
-        _policy(admin_user, name="second")
+def test_a_superuser_who_is_not_staff_is_no_governance_admin(django_user_model):
+    half_admin = django_user_model.objects.create_user("half", "half@example.com", "pass", is_superuser=True)
+    with pytest.raises(PermissionDenied, match="not a governance admin"):
+        _policy(half_admin)
 
 
-def test_it_lets_a_model_policy_override_the_global_one(iris, owner, admin_user):
-    other = registered_model_create(name="other", actor=owner, entry_point=API)
-    _policy(admin_user, name="global", protected_stages=["Production"])
-    _policy(owner, iris, name="staging-only", protected_stages=["Staging"])
-    assert policy_protecting_stage(registered_model=iris, stage="Production") is None
-    assert policy_protecting_stage(registered_model=iris, stage="Staging").name == "staging-only"
-    assert policy_protecting_stage(registered_model=other, stage="Production").name == "global"
+def test_a_governance_admin_changes_and_deletes_with_before_and_after_audited(governance_admin, approvers):
+    policy = _policy(governance_admin)
+    policy_update(policy=policy, actor=governance_admin, entry_point=API, required_approvals=2,
+                  approver_group=approvers, protected_aliases=["champion"])
+    policy.refresh_from_db()
+    assert (policy.required_approvals, policy.approver_group, policy.protected_aliases) == (2, approvers, ["champion"])
+    policy_delete(policy=policy, actor=governance_admin, entry_point=API)
+    assert not ApprovalPolicy.objects.exists()
+    created, updated, deleted = AuditEvent.objects.filter(object_type="approval_policy").order_by("id")
+    assert [created.action, updated.action, deleted.action] == [
+        AuditAction.POLICY_CREATED, AuditAction.POLICY_UPDATED, AuditAction.POLICY_DELETED]
+    assert updated.details["before"]["required_approvals"] == 1
+    assert updated.details["after"]["required_approvals"] == 2
+    assert updated.details["changed"] == ["approver_group", "approver_group_id", "protected_aliases",
+                                          "required_approvals"]
+    assert deleted.details["before"]["approver_group"] == "prod-approvers"
+    assert deleted.details["after"] is None
+
+
+def test_deleting_and_recreating_a_governed_model_keeps_it_governed(iris, owner, admin_user, governance_admin):
+    policy = _policy(governance_admin)
+    registered_model_delete(registered_model=iris, actor=admin_user, entry_point=API, force_reason="cleanup")
+    assert ApprovalPolicy.objects.filter(pk=policy.pk).exists()
+    again = registered_model_create(name="iris_classifier", actor=owner, entry_point=API)
+    assert policy_effective(registered_model=again) == policy
+
+
+@pytest.mark.parametrize("look_alike", [
+    "Iris_classifier", "IRIS_CLASSIFIER", "iris_classifier ", " iris_classifier", "iris\u200b_classifier",
+    "iris_classifier\u200d", "ｉｒｉｓ_classifier", "iris\ufeff_classifier",
+])
+def test_a_look_alike_of_an_existing_name_is_refused_naming_the_existing_model(iris, outsider, look_alike):
+    with pytest.raises(AlreadyExists, match="too close to the existing model 'iris_classifier'"):
+        registered_model_create(name=look_alike, actor=outsider, entry_point=API)
+
+
+@pytest.mark.parametrize("look_alike", ["Fraud-Scorer", "fraud-scorer ", "ｆｒａｕｄ-scorer", "fraud\u200b-scorer"])
+def test_a_look_alike_of_a_governed_name_is_governed_before_any_model_exists(governance_admin, look_alike):
+    policy = _policy(governance_admin, pattern="fraud-scorer")
+    assert policy_for_name(look_alike) == policy
+
+
+def test_patterns_govern_every_matching_model_and_the_most_specific_policy_wins(owner, governance_admin):
+    everything = _policy(governance_admin, pattern="*", name="registry-wide")
+    fraud = _policy(governance_admin, pattern="fraud-*", name="fraud", protected_stages=["Staging", "Production"])
+    scorer = _policy(governance_admin, pattern="fraud-scorer", name="scorer", protected_aliases=["champion"])
+    assert policy_for_name("fraud-detector") == fraud
+    assert policy_for_name("FRAUD-detector") == fraud
+    assert policy_for_name("fraud-scorer") == scorer
+    assert policy_for_name("fraud-scorer-2") == fraud
+    assert policy_for_name("churn") == everything
+    model = registered_model_create(name="fraud-new", actor=owner, entry_point=API)
+    assert policy_protecting_stage(registered_model=model, stage="Staging") == fraud
+
+
+def test_a_pattern_is_one_policy_however_it_is_spelled(governance_admin):
+    _policy(governance_admin, pattern="fraud-*")
+    with pytest.raises(AlreadyExists, match="Policy 'gate' already governs the pattern 'FRAUD-\\*'"):
+        _policy(governance_admin, pattern="FRAUD-*", name="twin")
 
 
 @pytest.mark.parametrize(("overrides", "problem"), [
@@ -81,31 +136,17 @@ def test_it_lets_a_model_policy_override_the_global_one(iris, owner, admin_user)
     ({"protected_aliases": ["latest"]}, "reserved by the registry"),
     ({"required_approvals": 0}, "'required_approvals' must be an integer of at least 1"),
     ({"name": " "}, "Missing value for required parameter 'name'"),
+    ({"pattern": " "}, "Missing value for required parameter 'model_pattern'"),
+    ({"pattern": "\u200b"}, "matches no name"),
 ])
-def test_it_refuses_bad_settings_with_a_clear_message(iris, owner, overrides, problem):
+def test_it_refuses_bad_settings_with_a_clear_message(governance_admin, overrides, problem):
+    pattern = overrides.pop("pattern", "iris_classifier")
     with pytest.raises(InvalidParameter, match=problem):
-        _policy(owner, iris, **overrides)
+        _policy(governance_admin, pattern, **overrides)
     assert not ApprovalPolicy.objects.exists()
 
 
-def test_it_updates_and_deletes_a_policy_with_audit(iris, owner, approvers):
-    policy = _policy(owner, iris)
-    policy_update(policy=policy, actor=owner, entry_point=API, required_approvals=2, approver_group=approvers,
-                  protected_aliases=["champion"])
-    policy.refresh_from_db()
-    assert (policy.required_approvals, policy.approver_group, policy.protected_aliases) == (2, approvers, ["champion"])
-    policy_delete(policy=policy, actor=owner, entry_point=API)
-    assert not ApprovalPolicy.objects.exists()
-    events = AuditEvent.objects.filter(object_type="approval_policy").order_by("id")
-    actions = list(events.values_list("action", flat=True))
-    assert actions == [AuditAction.POLICY_CREATED, AuditAction.POLICY_UPDATED, AuditAction.POLICY_DELETED]
-
-
-def test_it_refuses_unknown_fields_and_outsiders_on_update(iris, owner, outsider):
-    policy = _policy(owner, iris)
+def test_it_refuses_unknown_fields(governance_admin):
+    policy = _policy(governance_admin)
     with pytest.raises(InvalidParameter, match="Unknown policy field\\(s\\): colour"):
-        policy_update(policy=policy, actor=owner, entry_point=API, colour="red")
-    with pytest.raises(PermissionDenied):
-        policy_update(policy=policy, actor=outsider, entry_point=API, required_approvals=3)
-    with pytest.raises(PermissionDenied):
-        policy_delete(policy=policy, actor=outsider, entry_point=API)
+        policy_update(policy=policy, actor=governance_admin, entry_point=API, colour="red")

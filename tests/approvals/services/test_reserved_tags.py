@@ -48,7 +48,7 @@ def test_it_refuses_reserved_tags_given_at_registration_and_on_the_model(prod_po
 
 
 def test_it_reserves_them_on_new_models_when_a_global_policy_exists(admin_user, owner):
-    policy_create(name="global-gate", protected_stages=["Production"], actor=admin_user, entry_point=API)
+    policy_create(name="global-gate", model_pattern="*", protected_stages=["Production"], actor=admin_user, entry_point=API)
     with pytest.raises(PermissionDenied, match="Tag 'approved_at' is reserved"):
         registered_model_create(name="churn", actor=owner, entry_point=API, tags=[("approved_at", "today")])
 
@@ -65,3 +65,12 @@ def test_it_lets_other_tags_through_on_governed_models(prod_policy, iris, make_v
     version = make_version(iris)
     model_version_set_tag(version=version, key="approved_by_team", value="risk", actor=owner, entry_point=API)
     assert version.tags.get().key == "approved_by_team"
+
+
+@pytest.mark.parametrize("look_alike", ["Approved_By", "APPROVED_BY", "approved_by ", " approved_by",
+                                        "approved\u200b_by", "ａｐｐｒｏｖｅｄ_by", "Review_Request"])
+def test_look_alikes_of_reserved_keys_are_reserved_too(prod_policy, iris, make_version, owner, look_alike):
+    version = make_version(iris)
+    with pytest.raises(PermissionDenied, match="is reserved: the registry writes it"):
+        model_version_set_tag(version=version, key=look_alike, value="mallory", actor=owner, entry_point=API)
+    assert not version.tags.exists()

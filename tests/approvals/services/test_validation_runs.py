@@ -33,7 +33,7 @@ ACCURACY_AT_LEAST_90 = [{"metric": "accuracy", "op": ">=", "value": 0.9}]
 
 @pytest.fixture
 def validated_policy(prod_policy, owner):
-    return policy_update(policy=prod_policy, actor=owner, entry_point=API, require_validation=True,
+    return policy_update(policy=prod_policy, actor=None, entry_point=API, require_validation=True,
                          metric_thresholds=ACCURACY_AT_LEAST_90)
 
 
@@ -128,7 +128,7 @@ def test_the_champion_comparison_uses_the_current_occupant(prod_policy, iris, ow
     champion = register_iris_version(iris.name, actor=owner, metrics={"accuracy": 0.97})
     model_version_transition_stage(version=champion, to_stage="Production", actor=admin_user, entry_point=API,
                                    force_reason="first production version")
-    policy_update(policy=prod_policy, actor=owner, entry_point=API, champion_thresholds=[
+    policy_update(policy=prod_policy, actor=None, entry_point=API, champion_thresholds=[
         {"metric": "accuracy", "greater_is_better": True, "min_absolute_change": 0.01}])
     candidate = register_iris_version(iris.name, actor=owner, metrics={"accuracy": 0.975})
     run = validation_run_create(version=candidate, actor=owner, entry_point=API, stage="Production")
@@ -142,7 +142,7 @@ def test_the_champion_comparison_uses_the_current_occupant(prod_policy, iris, ow
 
 
 def test_without_a_champion_only_the_absolute_threshold_applies(prod_policy, iris, owner):
-    policy_update(policy=prod_policy, actor=owner, entry_point=API, champion_thresholds=[
+    policy_update(policy=prod_policy, actor=None, entry_point=API, champion_thresholds=[
         {"metric": "accuracy", "greater_is_better": True, "threshold": 0.99, "min_absolute_change": 0.01}])
     candidate = register_iris_version(iris.name, actor=owner)
     run = validation_run_execute(run_id=validation_run_create(version=candidate, actor=owner, entry_point=API,
@@ -154,7 +154,7 @@ def test_without_a_champion_only_the_absolute_threshold_applies(prod_policy, iri
 
 def test_load_and_score_scores_the_dataset_and_applies_the_thresholds(prod_policy, iris, owner):
     dataset = upload_iris_dataset(actor=owner)
-    policy_update(policy=prod_policy, actor=owner, entry_point=API, validation_datasets=[dataset],
+    policy_update(policy=prod_policy, actor=None, entry_point=API, validation_datasets=[dataset],
                   metric_thresholds=ACCURACY_AT_LEAST_90)
     good = register_iris_version(iris.name, actor=owner)
     run = validation_run_execute(run_id=validation_run_create(version=good, actor=owner, entry_point=API,
@@ -170,7 +170,7 @@ def test_load_and_score_scores_the_dataset_and_applies_the_thresholds(prod_polic
 def test_a_dataset_without_the_signature_columns_fails_the_score_checks(prod_policy, iris, owner):
     dataset = upload_iris_dataset(actor=owner, name="iris-no-petals", drop=("petal width (cm)",),
                                   file_format="parquet")
-    policy_update(policy=prod_policy, actor=owner, entry_point=API, validation_datasets=[dataset],
+    policy_update(policy=prod_policy, actor=None, entry_point=API, validation_datasets=[dataset],
                   metric_thresholds=ACCURACY_AT_LEAST_90)
     version = register_iris_version(iris.name, actor=owner)
     run = validation_run_execute(run_id=validation_run_create(version=version, actor=owner, entry_point=API,

@@ -17,9 +17,9 @@ def demo(owner):
 
 @pytest.fixture
 def gate_policy(demo, owner, approvers):
-    return policy_create(name="prod-gate", registered_model=demo.model, protected_stages=["Production"],
+    return policy_create(name="prod-gate", model_pattern=demo.model.name, protected_stages=["Production"],
                          protected_aliases=["champion"], required_approvals=1, approver_group=approvers,
-                         actor=owner, entry_point=PAGE)
+                         actor=None, entry_point=PAGE)
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ class SlowLoadingClassifier(mlflow.pyfunc.PythonModel):
 @pytest.fixture
 def validated_policy(prod_policy, owner):
     """prod-gate on iris (Production needs 2 approvals) also requires a passed run: accuracy >= 0.9."""
-    return policy_update(policy=prod_policy, actor=owner, entry_point=API, require_validation=True,
+    return policy_update(policy=prod_policy, actor=None, entry_point=API, require_validation=True,
                          metric_thresholds=ACCURACY_AT_LEAST_90)
 
 
@@ -186,7 +186,7 @@ def test_a_run_whose_worker_is_killed_mid_run_is_queued_again_by_beat_and_finish
         validated_policy, iris, owner, celery_processes):
     first_worker = celery_processes.worker()
     dataset = upload_iris_dataset(actor=owner)
-    policy_update(policy=validated_policy, actor=owner, entry_point=API, validation_datasets=[dataset])
+    policy_update(policy=validated_policy, actor=None, entry_point=API, validation_datasets=[dataset])
     estimator, features, target = iris_classifier()
     version = register_python_model_version(
         iris.name, SlowLoadingClassifier(estimator, SLOW_LOAD_SECONDS), actor=owner,
