@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 def test_it_seeds_through_the_gate_with_audited_bypasses():
     admin = demo_user_ensure(next(user for user in DEMO_USERS if user.is_superuser))
-    policy_create(name="global-gate", model_pattern="*", protected_stages=["Production"], protected_aliases=["champion"],
+    policy_create(name="global-gate", model_pattern="*",
+                  protected_stages=["Production"], protected_aliases=["champion"],
                   actor=admin, entry_point=API)
 
     demo_seed()

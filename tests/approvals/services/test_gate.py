@@ -7,7 +7,6 @@ from models_app.models import AuditEvent
 from models_app.services.registry import registered_model_create
 from models_app.services.stages import (
     model_version_transition_stage,
-    registered_model_alias_delete,
     registered_model_alias_set,
 )
 from tests.approvals.conftest import API
@@ -112,7 +111,8 @@ def test_it_refuses_a_review_request_that_is_not_approved(prod_policy, iris, mak
 
 
 def test_it_applies_the_global_policy_to_every_model_without_its_own(admin_user, owner, make_version):
-    policy_create(name="global-gate", model_pattern="*", protected_stages=["Production"], actor=admin_user, entry_point=API)
+    policy_create(name="global-gate", model_pattern="*",
+                  protected_stages=["Production"], actor=admin_user, entry_point=API)
     model = registered_model_create(name="churn", actor=owner, entry_point=API)
     with pytest.raises(PermissionDenied, match="Policy 'global-gate' protects stage Production of model 'churn': "
                                                ".* needs 1 approval\\(s\\) from users with "

@@ -48,7 +48,8 @@ def test_it_refuses_reserved_tags_given_at_registration_and_on_the_model(prod_po
 
 
 def test_it_reserves_them_on_new_models_when_a_global_policy_exists(admin_user, owner):
-    policy_create(name="global-gate", model_pattern="*", protected_stages=["Production"], actor=admin_user, entry_point=API)
+    policy_create(name="global-gate", model_pattern="*",
+                  protected_stages=["Production"], actor=admin_user, entry_point=API)
     with pytest.raises(PermissionDenied, match="Tag 'approved_at' is reserved"):
         registered_model_create(name="churn", actor=owner, entry_point=API, tags=[("approved_at", "today")])
 
