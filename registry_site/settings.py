@@ -115,6 +115,11 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # storage when ARTIFACTS_S3_BUCKET is set.
 ARTIFACTS_ROOT = Path(env_str("ARTIFACTS_ROOT", str(VAR_DIR / "artifacts")))
 ARTIFACTS_S3_BUCKET = env_str("ARTIFACTS_S3_BUCKET")
+# Validation datasets (labelled evidence) live in a storage root of their own, outside the artifact store that
+# clients write to through the artifact proxy.
+VALIDATION_DATASET_ROOT = Path(env_str("VALIDATION_DATASET_ROOT", str(VAR_DIR / "validation-datasets"))).resolve()
+if not ARTIFACTS_S3_BUCKET and VALIDATION_DATASET_ROOT.is_relative_to(ARTIFACTS_ROOT.resolve()):
+    raise ImproperlyConfigured("VALIDATION_DATASET_ROOT must not be inside ARTIFACTS_ROOT: clients write there")
 if ARTIFACTS_S3_BUCKET:
     _artifact_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -140,6 +145,10 @@ STORAGES = {
         )
     },
     "artifacts": _artifact_storage,
+    "validation_datasets": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VALIDATION_DATASET_ROOT), "allow_overwrite": False},
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -218,6 +227,14 @@ EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.conso
 # Limits of the sandboxed process that loads and scores a model.
 VALIDATION_SCORE_TIMEOUT_SECONDS = env_int("VALIDATION_SCORE_TIMEOUT_SECONDS", 300)
 VALIDATION_SCORE_MEMORY_MB = env_int("VALIDATION_SCORE_MEMORY_MB", 4096)
+# Processes and threads the model may start, and the largest file it may write (also the size of its private /tmp).
+VALIDATION_SCORE_MAX_PROCESSES = env_int("VALIDATION_SCORE_MAX_PROCESSES", 64)
+VALIDATION_SCORE_FILE_SIZE_MB = env_int("VALIDATION_SCORE_FILE_SIZE_MB", 512)
+# The sandbox: bubblewrap at this path (empty: never), the unprivileged uid the model's code runs as, and whether
+# to refuse scoring without bubblewrap (deployments) instead of falling back to a limited subprocess (laptops).
+VALIDATION_SANDBOX_BWRAP = env_str("VALIDATION_SANDBOX_BWRAP", "/usr/bin/bwrap").strip()
+VALIDATION_SANDBOX_UID = env_int("VALIDATION_SANDBOX_UID", 65534)
+VALIDATION_REQUIRE_FULL_SANDBOX = env_bool("VALIDATION_REQUIRE_FULL_SANDBOX", False)
 # A running run must finish this long after a worker claimed it, or the sweeper fails it.
 VALIDATION_RUN_DEADLINE_SECONDS = env_int("VALIDATION_RUN_DEADLINE_SECONDS", 1800)
 # A worker refreshes its run's heartbeat while executing; silent longer than this, the worker is taken as

@@ -1,4 +1,4 @@
-"""Shared fixtures: fast hashing, an artifact folder per test, personas."""
+"""Shared fixtures: fast hashing, an artifact folder and a validation dataset folder per test, personas."""
 import os
 
 import pytest
@@ -19,7 +19,12 @@ def _fast_settings(settings, tmp_path):
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "artifacts"), "allow_overwrite": True},
         },
+        "validation_datasets": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "validation-datasets"), "allow_overwrite": False},
+        },
     }
+    settings.VALIDATION_DATASET_ROOT = tmp_path / "validation-datasets"
     settings.REGISTRY_SINGLE_OCCUPANCY_STAGES = True
 
 

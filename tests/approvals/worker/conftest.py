@@ -224,6 +224,7 @@ def celery_processes(broker, transactional_db, settings, tmp_path):
         CELERY_BROKER_URL=broker.url, DATABASE_URL=_test_database_url(),
         # where this test's artifact storage writes (tests/conftest.py's _fast_settings); no S3 for the children
         ARTIFACTS_ROOT=str(settings.STORAGES["artifacts"]["OPTIONS"]["location"]), ARTIFACTS_S3_BUCKET="",
+        VALIDATION_DATASET_ROOT=str(settings.STORAGES["validation_datasets"]["OPTIONS"]["location"]),
         DJANGO_SETTINGS_MODULE="registry_site.settings", **WORKER_TIMINGS)
     env.pop("REDIS_URL", None)
     processes = CeleryProcesses(env=env, folder=tmp_path)
