@@ -185,7 +185,7 @@ def test_a_worse_candidate_fails_its_run_which_the_api_explains_and_which_blocks
 def test_a_run_whose_worker_is_killed_mid_run_is_queued_again_by_beat_and_finished_by_the_next_worker(
         validated_policy, iris, owner, celery_processes):
     first_worker = celery_processes.worker()
-    dataset = upload_iris_dataset(actor=owner)
+    dataset = upload_iris_dataset(actor=None)
     policy_update(policy=validated_policy, actor=None, entry_point=API, validation_datasets=[dataset])
     estimator, features, target = iris_classifier()
     version = register_python_model_version(
