@@ -76,6 +76,8 @@ class ScoreOutcome:
     # The confinement the model's code ran in (None: it never ran), and its limits.
     isolation: Isolation | None = None
     limits: Limits | None = field(default=None, compare=False)
+    # The end of what the model's process wrote to stderr: for people reading logs, never part of the verdict.
+    log_tail: str = field(default="", compare=False)
 
     def evidence(self) -> dict:
         """What the check records about how the scoring was done."""
@@ -140,7 +142,8 @@ def score_in_sandbox(*, model_dir: Path, dataset_path: Path, dataset_format: str
                                   target=labelled.target, rows=len(labelled.target))
     if outcome.status == "error":
         logger.warning("Scoring %s on %s: %s", model_dir, dataset_path, outcome.message)
-    return ScoreOutcome(outcome.status, outcome.metrics, outcome.message, outcome.rows, isolation, limits)
+    return ScoreOutcome(outcome.status, outcome.metrics, outcome.message, outcome.rows, isolation, limits,
+                        outcome.log_tail)
 
 
 def _score_confined(isolation: Isolation, layout, limits: Limits, *, features_name: str, task_type: str,
@@ -158,14 +161,14 @@ def _score_confined(isolation: Isolation, layout, limits: Limits, *, features_na
         run = dataclasses.replace(run, returncode=BWRAP_SIGNAL_BASE - run.returncode)
     answer = _outcome(run, timeout_seconds=limits.timeout_seconds, memory_limit_mb=limits.memory_limit_mb)
     if answer.status != "ok":
-        return answer
+        return dataclasses.replace(answer, log_tail=run.stderr_tail)
     try:
         predicted = predictions_read(layout.output_dir / PREDICTIONS_FILE, rows=rows,
                                      max_bytes=limits.max_file_mb * MIB)
         metrics = metrics_compute(task_type, target, predicted)
     except ScoringFailed as failure:
-        return ScoreOutcome("failed", {}, str(failure))
-    return ScoreOutcome("ok", metrics, f"scored {rows} rows", rows=rows)
+        return ScoreOutcome("failed", {}, str(failure), log_tail=run.stderr_tail)
+    return ScoreOutcome("ok", metrics, f"scored {rows} rows", rows=rows, log_tail=run.stderr_tail)
 
 
 def _run_child(command, job: dict, *, timeout_seconds: float) -> _ChildRun:
