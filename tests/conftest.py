@@ -21,6 +21,7 @@ def _fast_settings(settings, tmp_path):
         },
     }
     settings.REGISTRY_SINGLE_OCCUPANCY_STAGES = True
+    settings.AUDIT_CHECKPOINT_PATH = tmp_path / "audit-checkpoint.json"
 
 
 @pytest.fixture
