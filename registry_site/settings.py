@@ -4,6 +4,8 @@ Everything comes from the environment, with embedded defaults that make `make ru
 machine: SQLite, Celery tasks executed in-process, artifacts in a local folder. See README.md for
 the list of variables.
 """
+import hashlib
+import hmac
 from pathlib import Path
 
 import dj_database_url
@@ -21,6 +23,20 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set")
     # Embedded default for local use only; deployments set DJANGO_SECRET_KEY.
     SECRET_KEY = "insecure-local-registry-key-change-me-in-deployments"
+# --- Audit chain (docs/governance.md, "Audit anchoring") --------------------------------------
+# The key of the audit events' HMAC-SHA256 chain and of the head checkpoint's signature. It must not live in
+# the database: whoever can read it can rewrite the record unnoticed. Deployments set it (at least 32
+# characters); `make run` derives one from the secret key.
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY")
+if not AUDIT_HMAC_KEY:
+    if not DEBUG and env_bool("DJANGO_REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set")
+    # Embedded default for local use only; deployments set AUDIT_HMAC_KEY.
+    AUDIT_HMAC_KEY = hmac.new(SECRET_KEY.encode(), b"registry audit chain", hashlib.sha256).hexdigest()
+elif len(AUDIT_HMAC_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be at least 32 characters long")
+# The key the chain was written with before a rotation; read only by `verify_audit --rechain`.
+AUDIT_HMAC_PREVIOUS_KEY = env_str("AUDIT_HMAC_PREVIOUS_KEY")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -164,6 +180,17 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 
+# --- Audit checkpoint -------------------------------------------------------------------------
+# The chain's head (last event id, its hash, the count), signed with AUDIT_HMAC_KEY, written outside the
+# database: to a file by default, or to an S3-compatible bucket when AUDIT_CHECKPOINT_S3_BUCKET is set (give
+# the registry put/get rights only, and keep object versions). Written after each audited write and by beat.
+AUDIT_CHECKPOINT_PATH = Path(env_str("AUDIT_CHECKPOINT_PATH", str(VAR_DIR / "audit-checkpoint.json")))
+AUDIT_CHECKPOINT_S3_BUCKET = env_str("AUDIT_CHECKPOINT_S3_BUCKET")
+AUDIT_CHECKPOINT_S3_KEY = env_str("AUDIT_CHECKPOINT_S3_KEY", "audit-checkpoint.json")
+AUDIT_CHECKPOINT_S3_ENDPOINT_URL = env_str("AUDIT_CHECKPOINT_S3_ENDPOINT_URL")
+AUDIT_CHECKPOINT_AFTER_WRITE = env_bool("AUDIT_CHECKPOINT_AFTER_WRITE", True)
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = env_int("AUDIT_CHECKPOINT_INTERVAL_SECONDS", 60)
+
 # --- Registry rules --------------------------------------------------------------------------
 # The seeds' rule: at most one version per model in Production and one in Staging; promoting
 # another archives the previous occupant. Off gives MLflow's exact behaviour (any number).
@@ -254,6 +281,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-validation-runs": {
         "task": "approvals.sweep_validation_runs",
         "schedule": float(VALIDATION_MAINTENANCE_INTERVAL_SECONDS),
+    },
+    "checkpoint-audit-chain": {
+        "task": "models_app.audit_checkpoint_write",
+        "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS),
     },
 }
 # Publishing to a broker that is down must fail fast: the run stays QUEUED and the dispatcher sends it later.

@@ -26,6 +26,7 @@ def _fast_settings(settings, tmp_path):
     }
     settings.VALIDATION_DATASET_ROOT = tmp_path / "validation-datasets"
     settings.REGISTRY_SINGLE_OCCUPANCY_STAGES = True
+    settings.AUDIT_CHECKPOINT_PATH = tmp_path / "audit-checkpoint.json"
 
 
 @pytest.fixture
