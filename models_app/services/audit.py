@@ -3,7 +3,7 @@ import hmac
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..choices import AuditAction, EntryPoint
@@ -132,13 +132,20 @@ def audit_chain_verify(*, require_checkpoint: bool = True) -> str | None:
         checkpoint = audit_checkpoint_read(store=store)
     except CheckpointInvalid as error:
         return str(error)
-    key = audit_hmac_key()
-    problem, count, last_hash = _walk(lambda event: hmac.compare_digest(event.compute_hash(key), event.hash),
-                                      checkpoint)
+    key, outermost = audit_hmac_key(), not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            # One snapshot for the events and the head row: appends during a long walk must not read as a
+            # mismatch between the two. The checkpoint, read before, can only be older than the snapshot.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        problem, count, last_hash = _walk(lambda event: hmac.compare_digest(event.compute_hash(key), event.hash),
+                                          checkpoint)
+        problem = problem or _head_problem(count, last_hash)
     if problem is None and checkpoint is None and count and require_checkpoint:
         problem = (f"there is no checkpoint at {store.location}: a deleted tail cannot be detected (the beat task "
                    f"models_app.audit_checkpoint_write writes one)")
-    return problem or _head_problem(count, last_hash)
+    return problem
 
 
 def audit_chain_status() -> str:

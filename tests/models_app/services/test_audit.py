@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 
 from models_app.choices import AuditAction, EntryPoint
@@ -139,3 +141,30 @@ def test_it_keeps_one_unforked_chain_under_concurrent_writers(transactional_db):
     checkpoint = audit_checkpoint_read()
     assert (checkpoint.count, checkpoint.last_event_id, checkpoint.last_hash) == (40, events[-1].pk, events[-1].hash)
     assert audit_chain_verify() is None
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_it_verifies_a_chain_that_grows_while_it_is_walked(transactional_db, settings):
+    """Appends committing during the walk are outside its snapshot, not a mismatch with the head row."""
+    settings.AUDIT_CHECKPOINT_AFTER_WRITE = False  # _chain writes the one checkpoint; the rest is not its concern
+    _chain(200)
+    stop = threading.Event()
+
+    def append_until_stopped(_):
+        count = 0
+        while not stop.is_set():
+            audit_record(action=AuditAction.TOKEN_CREATED, actor=None, object_type="writer", object_id=str(count))
+            count += 1
+        return count
+
+    def verify_ten_times(_):
+        try:
+            return [audit_chain_verify() for _ in range(10)]
+        finally:
+            stop.set()
+
+    results = run_concurrently(2, lambda index: (verify_ten_times if index else append_until_stopped)(index))
+
+    assert results[0] > 0
+    assert results[1] == [None] * 10
