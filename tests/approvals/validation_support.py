@@ -1,9 +1,12 @@
 """Real scikit-learn models and datasets for validation tests: trained here, stored through the registry's services."""
 import io
 import itertools
+import sys
 import tempfile
 from pathlib import Path
 
+import cloudpickle
+import mlflow.pyfunc
 import mlflow.sklearn
 import pandas as pd
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -61,6 +64,21 @@ def register_stored_version(model_name: str, path: str, *, actor, metrics: dict)
     run_log_batch(run=run, metrics=[MetricPoint(key=key, value=value, timestamp=1) for key, value in metrics.items()])
     return model_version_create(name=model_name, source=f"mlflow-artifacts:/{path}", run_id=run.pk, actor=actor,
                                 entry_point=API)
+
+
+def register_python_model_version(model_name: str, python_model, *, actor, metrics: dict):
+    """Save an mlflow.pyfunc.PythonModel, store and register it; its source run logged `metrics`."""
+    module = sys.modules[type(python_model).__module__]
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(folder) / "model"
+        # By value: the sandbox runs `python -I` elsewhere, where the test modules cannot be imported.
+        cloudpickle.register_pickle_by_value(module)
+        try:
+            mlflow.pyfunc.save_model(str(local), python_model=python_model, pip_requirements=[])
+        finally:
+            cloudpickle.unregister_pickle_by_value(module)
+        path = store_model_folder(local)
+    return register_stored_version(model_name, path, actor=actor, metrics=metrics)
 
 
 def register_iris_version(model_name: str, *, actor, good: bool = True, metrics: dict | None = None):

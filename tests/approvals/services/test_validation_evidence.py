@@ -1,10 +1,8 @@
 """The evidence of a validation run cannot be bent by the model or by whoever reaches the disk: a model that grades
 itself is judged by its real predictions in the real sandbox, and a dataset changed on disk fails the run by its
 hash. Runs execute in-process here (the worker tests run the same checks in a real Celery worker)."""
-import sys
 from pathlib import Path
 
-import cloudpickle
 import mlflow.pyfunc
 import pytest
 
@@ -14,8 +12,7 @@ from approvals.services import policy_update, validation_run_create, validation_
 from tests.approvals.conftest import API
 from tests.approvals.validation_support import (
     register_iris_version,
-    register_stored_version,
-    store_model_folder,
+    register_python_model_version,
     upload_iris_dataset,
 )
 
@@ -38,16 +35,9 @@ class SelfGradingModel(mlflow.pyfunc.PythonModel):
         return [0] * len(model_input)
 
 
-def _self_grading_version(model_name: str, owner, tmp_path):
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    try:
-        mlflow.pyfunc.save_model(str(tmp_path / "model"), python_model=SelfGradingModel(),
-                                 pip_requirements=["mlflow"])
-    finally:
-        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+def _self_grading_version(model_name: str, owner):
     # It logged a perfect accuracy on its run too: only the dataset threshold is asked about here.
-    return register_stored_version(model_name, store_model_folder(tmp_path / "model"), actor=owner,
-                                   metrics={"accuracy": 1.0})
+    return register_python_model_version(model_name, SelfGradingModel(), actor=owner, metrics={"accuracy": 1.0})
 
 
 def _run(version, owner):
@@ -55,12 +45,11 @@ def _run(version, owner):
                                                                stage="Production").pk)
 
 
-def test_a_model_that_patches_sklearn_fails_on_its_real_predictions_in_bubblewrap(prod_policy, iris, owner,
-                                                                                   tmp_path):
+def test_a_model_that_patches_sklearn_fails_on_its_real_predictions_in_bubblewrap(prod_policy, iris, owner):
     dataset = upload_iris_dataset(actor=None)
     policy_update(policy=prod_policy, actor=None, entry_point=API, validation_datasets=[dataset],
                   metric_thresholds=ON_DATASETS)
-    run = _run(_self_grading_version(iris.name, owner, tmp_path), owner)
+    run = _run(_self_grading_version(iris.name, owner), owner)
 
     assert run.status == ValidationStatus.FAILED
     scored = run.checks.get(name="Load and score on iris-holdout")
