@@ -23,6 +23,7 @@ from .mlflow_api.base import error_response
 _MLFLOW_PREFIXES = ("/api/2.0/", "/api/3.0/", "/ajax-api/")
 _QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by statement_timeout
 _FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
 
 
 class BadInputMiddleware:
@@ -55,13 +56,21 @@ def unstorable_request_text(request: HttpRequest) -> str:
     places = [("the path", request.path)]
     places += [(f"query parameter {key[:40]!r}", text) for key, values in request.GET.lists()
                for text in (key, *values)]
-    if request.content_type == _FORM and request.method == "POST":
+    if request.method == "POST" and _reads_form(request):
         places += [(f"form field {key[:40]!r}", text) for key, values in request.POST.lists()
                    for text in (key, *values)]
     for where, text in places:
         if problem := text_problem(text):
             return f"The request cannot be stored: {where} contains {problem}."
     return ""
+
+
+def _reads_form(request: HttpRequest) -> bool:
+    # Multipart bodies only on pages, whose views read request.POST anyway; the APIs parse their own uploads
+    # from the stream, which reading it here would consume.
+    if request.content_type == _MULTIPART:
+        return not request.path.startswith(("/api/", "/ajax-api/"))
+    return request.content_type == _FORM
 
 
 def bad_input_response(request: HttpRequest, error_code: str, message: str, status: int) -> HttpResponse:
