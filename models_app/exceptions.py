@@ -23,6 +23,10 @@ class FilterSyntaxError(InvalidParameter):
     """A search filter or order_by clause that cannot be parsed."""
 
 
+class FilterTooComplex(InvalidParameter):
+    """A search filter or order_by over the configured limits (clauses, length)."""
+
+
 class InvalidState(RegistryError):
     error_code = "INVALID_STATE"
     http_status = 400

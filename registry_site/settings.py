@@ -6,6 +6,7 @@ the list of variables.
 """
 import hashlib
 import hmac
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # NUL characters in paths, queries and forms; database refusals of a request's values; statement timeouts.
+    "models_app.middleware.BadInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -96,10 +99,32 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+
+
+def _serves_web_requests(argv: list[str]) -> bool:
+    """False for Celery workers and beat, and for management commands other than runserver (migrate, seeds)."""
+    program = Path(argv[0]) if argv else Path()
+    if "celery" in program.parts:  # the celery script, or python -m celery (…/celery/__main__.py)
+        return False
+    if program.name in ("manage.py", "django-admin"):
+        return argv[1:2] in (["runserver"], ["testserver"])
+    return True  # gunicorn, uwsgi, and the test runner
+
+
+# Web requests: PostgreSQL stops any statement running longer than this, so no query holds a worker past
+# gunicorn's timeout; models_app.middleware answers a stopped statement with a 503. Workers and commands
+# (validation runs, migrate building an index on a full table) use WORKER_DATABASE_STATEMENT_TIMEOUT_MS.
+# 0 means no limit.
+DATABASE_STATEMENT_TIMEOUT_MS = (env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30_000) if _serves_web_requests(sys.argv)
+                                 else env_int("WORKER_DATABASE_STATEMENT_TIMEOUT_MS", 0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The registry's queries are short and indexed: JIT compiling them costs more than it saves (100+ ms on a
     # search sorted by a metric over 100k runs; see bench/search_at_scale.py).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    _options = ["-c jit=off"]
+    if DATABASE_STATEMENT_TIMEOUT_MS > 0:
+        # Sent with the connection's start-up packet: no extra query per connection.
+        _options.append(f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}")
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", " ".join(_options))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for each other instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
@@ -214,6 +239,14 @@ if REGISTRY_DEFAULT_PERMISSION not in REGISTRY_PERMISSION_LEVEL_NAMES:
 # approval policies and validation datasets, see registry-wide audit events and may break glass.
 REGISTRY_GOVERNANCE_ADMIN_GROUP = env_str("REGISTRY_GOVERNANCE_ADMIN_GROUP", "governance-admins").strip()
 
+# --- Bad input ------------------------------------------------------------------------------
+# JSON request bodies (MLflow and native APIs) nested deeper than this are refused with a 400.
+REQUEST_JSON_MAX_DEPTH = env_int("REQUEST_JSON_MAX_DEPTH", 32)
+# Search filters (MLflow searches and the experiment page): clauses joined by AND (also the number of order_by
+# entries) and characters. PostgreSQL's planning time grows faster than the clause count.
+SEARCH_FILTER_MAX_CLAUSES = env_int("SEARCH_FILTER_MAX_CLAUSES", 30)
+SEARCH_FILTER_MAX_LENGTH = env_int("SEARCH_FILTER_MAX_LENGTH", 10_000)
+
 # --- REST framework --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -221,6 +254,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "models_app.api.parsers.CheckedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -235,6 +273,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The id and version path converters (models_app/converters.py), described with their ranges.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+        "experiment_id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        "version": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    },
     "ENUM_NAME_OVERRIDES": {"StageEnum": "models_app.choices.Stage",
                             "ModelVersionStatusEnum": "models_app.choices.ModelVersionStatus",
                             "ReviewRequestStatusEnum": "approvals.choices.ReviewRequestStatus"},

@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from models_app.api.exception_handlers import endpoint_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -8,6 +10,8 @@ urlpatterns = [
     # Native REST API, its OpenAPI schema and interactive docs (assets vendored by drf-spectacular-sidecar).
     path("api/v1/", include("models_app.api.urls")),
     path("api/v1/", include("approvals.api.urls")),
+    # Anything else under /api/v1/ (a non-numeric id, an unknown resource) is a JSON 404, not an HTML page.
+    re_path(r"^api/v1/", endpoint_not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

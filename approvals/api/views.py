@@ -32,6 +32,7 @@ API = EntryPoint.NATIVE_API
 class ReviewRequestViewSet(viewsets.ReadOnlyModelViewSet):
     """Review requests; filters: status, model, stage, mine=true, awaiting_me=true."""
 
+    lookup_value_converter = "id"
     pagination_class = cursor_pagination("-id")
     serializer_class = serializers.ReviewRequestSummarySerializer
 
@@ -130,6 +131,7 @@ def _user_get(username: str):
 class PolicyViewSet(viewsets.ModelViewSet):
     """Approval policies, matched to models by name or pattern; governance admins alone change them."""
 
+    lookup_value_converter = "id"
     pagination_class = cursor_pagination("id")
     serializer_class = serializers.PolicySerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -214,6 +216,7 @@ class ValidationRunViewSet(viewsets.ReadOnlyModelViewSet):
     POST runs the checks on demand; POST .../repeat/ runs a finished run's checks again as a new run.
     """
 
+    lookup_value_converter = "id"
     pagination_class = cursor_pagination("-id")
     serializer_class = serializers.ValidationRunSummarySerializer
 
@@ -266,6 +269,7 @@ class VersionValidationRunsView(APIView):
 class ValidationDatasetViewSet(viewsets.ModelViewSet):
     """Labelled datasets (CSV or Parquet upload, multipart) for the load-and-score check."""
 
+    lookup_value_converter = "id"
     pagination_class = cursor_pagination("name")
     serializer_class = serializers.ValidationDatasetSerializer
     parser_classes = [MultiPartParser, FormParser]
