@@ -213,6 +213,9 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(ARTIFACTS_ROOT), "allow_overwrite": True},
     }
+# Local folders, besides the local artifact root, that a version's source may name as a path or file: URI (MLflow
+# refuses local paths). Sources in the artifact root are held by the registry; those in these folders are external.
+REGISTRY_LOCAL_SOURCE_ROOTS = env_list("REGISTRY_LOCAL_SOURCE_ROOTS", [])
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

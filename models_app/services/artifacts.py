@@ -18,8 +18,9 @@ from django.db.models import Q
 from ..exceptions import InvalidParameter, InvalidState, NotFound
 from ..governance import current_governance
 from ..models import ModelVersion, RegisteredModel
+from ..models.registry import HELD_ARTIFACTS_SCHEME
 
-ARTIFACT_URI_SCHEME = "mlflow-artifacts:"
+ARTIFACT_URI_SCHEME = HELD_ARTIFACTS_SCHEME
 HASH_CHUNK_SIZE = 1024 * 1024
 # A folder's owner is named by its first parts: `<experiment>/<run>/artifacts`, `<experiment>/models/<model id>`.
 OWNER_PARTS = 3
