@@ -210,7 +210,8 @@ if ARTIFACTS_S3_BUCKET:
     }
 else:
     _artifact_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # FileSystemStorage that never follows a symbolic link out of ARTIFACTS_ROOT.
+        "BACKEND": "models_app.storage.ContainedFileSystemStorage",
         "OPTIONS": {"location": str(ARTIFACTS_ROOT), "allow_overwrite": True},
     }
 # Local folders, besides the local artifact root, that a version's source may name as a path or file: URI (MLflow

@@ -25,7 +25,7 @@ def _fast_settings(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "artifacts": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "models_app.storage.ContainedFileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "artifacts"), "allow_overwrite": True},
         },
     }

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import connection, transaction
@@ -68,7 +69,11 @@ def artifact_write(*, path: str, stream: IO[bytes], actor=None, entry_point: str
     clean = artifact_path_clean(path)
     storage = artifact_storage()
     with _write_guarded(clean, actor=actor, entry_point=entry_point):
-        storage.save(clean, File(stream, name=posixpath.basename(clean)))
+        try:
+            storage.save(clean, File(stream, name=posixpath.basename(clean)))
+        except SuspiciousFileOperation:
+            # A symbolic link on the way leads out of the store (models_app/storage.py).
+            raise InvalidParameter(f"Invalid artifact path: '{clean}' leads out of the artifact store.") from None
     return storage.size(clean)
 
 
