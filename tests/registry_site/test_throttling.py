@@ -4,8 +4,10 @@ After REGISTRY_LOGIN_FAILURE_LIMIT wrong passwords for one username from one add
 429 until the cool-off ends, the right password included, on every path that takes a password.
 """
 import base64
+import io
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from models_app.choices import EntryPoint
@@ -49,6 +51,14 @@ def test_the_lock_holds_one_username_from_one_address(client, owner, outsider):
         "/accounts/login/", {"username": "owner", "password": "owner-pass"})
 
     assert other_user.status_code == 302 and other_address.status_code == 302
+
+
+def test_an_operator_lifts_a_lockout_with_the_axes_command(client, owner):
+    _login_page_guesses(client, "/accounts/login/", "owner", "owner-pass")
+
+    call_command("axes_reset_ip_username", "127.0.0.1", "owner", stdout=io.StringIO())
+
+    assert client.post("/accounts/login/", {"username": "owner", "password": "owner-pass"}).status_code == 302
 
 
 def test_the_login_page_allows_fewer_failures_than_the_limit(client, owner, settings):
