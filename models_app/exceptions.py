@@ -50,3 +50,10 @@ class PermissionDenied(RegistryError):
 class Unauthenticated(RegistryError):
     error_code = "UNAUTHENTICATED"
     http_status = 401
+
+
+class RequestLimitExceeded(RegistryError):
+    """Too many requests, or too many failed logins, from this caller (MLflow's code for HTTP 429)."""
+
+    error_code = "REQUEST_LIMIT_EXCEEDED"
+    http_status = 429

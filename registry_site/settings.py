@@ -6,7 +6,9 @@ the list of variables.
 """
 import hashlib
 import hmac
+import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
+    "axes",
     "models_app",
     "approvals",
 ]
@@ -69,7 +73,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees the response of a locked-out login and can replace it with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "registry_site.urls"
@@ -133,6 +140,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Axes first: it refuses every password (right or wrong) of a locked-out username and address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -150,6 +163,76 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Cache: throttling and lockout state --------------------------------------------------------
+# A Redis URL in deployments, so every web worker counts the same failures and requests; without one a
+# per-process memory cache (right for `make run`'s single process).
+DJANGO_CACHE_URL = env_str("DJANGO_CACHE_URL")
+if DJANGO_CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DJANGO_CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- HTTPS, cookies, headers (docs/deployment.md) ----------------------------------------------
+# Off debug, cookies are Secure and browsers are told to use HTTPS only (HSTS, sent on HTTPS responses).
+_HTTPS_DEFAULT = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+# Behind a proxy that terminates TLS: the header it sets, e.g. "X-Forwarded-Proto: https". Only set it when the
+# proxy always sets or strips that header, or clients could claim HTTPS.
+_proxy_ssl_header = env_str("DJANGO_SECURE_PROXY_SSL_HEADER").strip()
+if _proxy_ssl_header:
+    _header_name, _, _header_value = _proxy_ssl_header.partition(":")
+    if not _header_value.strip():
+        raise ImproperlyConfigured(
+            f"DJANGO_SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', got {_proxy_ssl_header!r}")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header_name.strip().upper().replace("-", "_"), _header_value.strip())
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", _HTTPS_DEFAULT)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: pages put the token in hx-headers and forms.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts and styles from this origin only, no inline code, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Login throttling (django-axes) ------------------------------------------------------------
+# After REGISTRY_LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is refused
+# (429) for REGISTRY_LOGIN_COOLOFF_MINUTES, the right password included: on the login pages and on API
+# Basic/Bearer credentials alike (models_app/authentication.py).
+AXES_ENABLED = env_bool("REGISTRY_LOGIN_THROTTLE", True)
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env_int("REGISTRY_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("REGISTRY_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "models_app.authentication.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "models_app.authentication.client_ip_address"
+# Proxies in front of the server that append to X-Forwarded-For; 0 means the socket's address is the client's.
+REGISTRY_TRUSTED_PROXY_HOPS = env_int("REGISTRY_TRUSTED_PROXY_HOPS", 0)
+if not DJANGO_CACHE_URL and DEBUG:
+    # `make run` is one process: its memory cache counts every attempt (deployments set DJANGO_CACHE_URL).
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
 # --- Artifacts -------------------------------------------------------------------------------
 # Artifacts go through Django's storage API: a local folder by default, S3-compatible object
@@ -173,9 +256,13 @@ if ARTIFACTS_S3_BUCKET:
     }
 else:
     _artifact_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # FileSystemStorage that never follows a symbolic link out of ARTIFACTS_ROOT.
+        "BACKEND": "models_app.storage.ContainedFileSystemStorage",
         "OPTIONS": {"location": str(ARTIFACTS_ROOT), "allow_overwrite": True},
     }
+# Local folders, besides the local artifact root, that a version's source may name as a path or file: URI (MLflow
+# refuses local paths). Sources in the artifact root are held by the registry; those in these folders are external.
+REGISTRY_LOCAL_SOURCE_ROOTS = env_list("REGISTRY_LOCAL_SOURCE_ROOTS", [])
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -247,6 +334,16 @@ REQUEST_JSON_MAX_DEPTH = env_int("REQUEST_JSON_MAX_DEPTH", 32)
 SEARCH_FILTER_MAX_CLAUSES = env_int("SEARCH_FILTER_MAX_CLAUSES", 30)
 SEARCH_FILTER_MAX_LENGTH = env_int("SEARCH_FILTER_MAX_LENGTH", 10_000)
 
+# Request rates ("N/second|minute|hour|day"; empty: no limit) per user, or per address for anonymous callers.
+REGISTRY_API_THROTTLE_RATE = env_str("REGISTRY_API_THROTTLE_RATE", "1200/minute")
+REGISTRY_ANON_THROTTLE_RATE = env_str("REGISTRY_ANON_THROTTLE_RATE", "300/minute")
+REGISTRY_MLFLOW_API_THROTTLE_RATE = env_str("REGISTRY_MLFLOW_API_THROTTLE_RATE", "3000/minute")
+for _rate_name in ("REGISTRY_API_THROTTLE_RATE", "REGISTRY_ANON_THROTTLE_RATE", "REGISTRY_MLFLOW_API_THROTTLE_RATE"):
+    if globals()[_rate_name] and not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)",
+                                                   globals()[_rate_name]):
+        raise ImproperlyConfigured(f"{_rate_name} must look like '100/minute' (or be empty), got "
+                                   f"{globals()[_rate_name]!r}")
+
 # --- REST framework --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -264,6 +361,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "models_app.api.exception_handlers.registry_exception_handler",
+    # Per-user request rates (per address for anonymous callers), counted in the cache (models_app/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "models_app.throttling.ApiUserRateThrottle",
+        "models_app.throttling.ApiAnonRateThrottle",
+    ],
+    "NUM_PROXIES": REGISTRY_TRUSTED_PROXY_HOPS,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Model governance registry API",
@@ -281,7 +384,11 @@ SPECTACULAR_SETTINGS = {
     },
     "ENUM_NAME_OVERRIDES": {"StageEnum": "models_app.choices.Stage",
                             "ModelVersionStatusEnum": "models_app.choices.ModelVersionStatus",
-                            "ReviewRequestStatusEnum": "approvals.choices.ReviewRequestStatus"},
+                            "ReviewRequestStatusEnum": "approvals.choices.ReviewRequestStatus",
+                            "ReviewActionEnum": "approvals.choices.ReviewAction",
+                            "AuditActionEnum": "models_app.choices.AuditAction",
+                            "ValidationStatusEnum": "approvals.choices.ValidationStatus",
+                            "CheckStatusEnum": "approvals.choices.CheckStatus"},
 }
 
 LOGGING = {

@@ -15,9 +15,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ..authentication import CredentialsError, user_from_authorization_header
-from ..exceptions import InvalidParameter, RegistryError, Unauthenticated
+from ..authentication import CredentialsError, CredentialsThrottled, user_from_authorization_header
+from ..exceptions import InvalidParameter, RegistryError, RequestLimitExceeded, Unauthenticated
 from ..json_input import json_loads_checked
+from ..throttling import MlflowApiRateThrottle
 
 _BODY_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 
@@ -33,7 +34,9 @@ def ok(payload: dict | None = None) -> JsonResponse:
 def request_actor(request: HttpRequest):
     """The user behind the Authorization header; AnonymousUser only when the deployment allows it."""
     try:
-        user = user_from_authorization_header(request.META.get("HTTP_AUTHORIZATION", ""))
+        user = user_from_authorization_header(request.META.get("HTTP_AUTHORIZATION", ""), request=request)
+    except CredentialsThrottled as error:
+        raise RequestLimitExceeded(str(error)) from None
     except CredentialsError as error:
         raise Unauthenticated(str(error)) from None
     if user is not None:
@@ -44,6 +47,13 @@ def request_actor(request: HttpRequest):
         "Authentication required: send 'Authorization: Bearer <API token>' (MLFLOW_TRACKING_TOKEN) or Basic "
         "credentials (MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD)."
     )
+
+
+def request_throttle(request: HttpRequest, actor) -> None:
+    """Refuse the request when `actor` (or the anonymous caller's address) is over the MLflow API's rate."""
+    throttle = MlflowApiRateThrottle(actor)
+    if not throttle.allow_request(request, None):
+        raise RequestLimitExceeded(throttle.refusal_message())
 
 
 def mlflow_view(view=None, *, json_body: bool = True):
@@ -59,6 +69,7 @@ def mlflow_view(view=None, *, json_body: bool = True):
         def wrapper(request: HttpRequest, **kwargs):
             try:
                 actor = request_actor(request)
+                request_throttle(request, actor)
                 fields = Fields.from_request(request, json_body=json_body)
                 return view(request, fields, actor, **kwargs)
             except RegistryError as error:
