@@ -12,7 +12,7 @@ from django.db.models.lookups import Lookup
 
 from ..choices import Stage
 from ..exceptions import FilterSyntaxError
-from ..search_filter import Clause, OrderClause, parse_order_by
+from ..search_filter import PRESENCE_COMPARATORS, Clause, OrderClause, parse_order_by
 
 STRING = "string"
 NUMERIC = "numeric"
@@ -60,6 +60,8 @@ class KeyValueTable:
     kind: str = STRING
     # Which row's value sorts the owner when a key has several (metric history): the first in this order.
     latest_first: tuple[str, ...] = ()
+    # Whether `IS NULL` / `IS NOT NULL` may test for the key (MLflow: run tags and params, experiment tags).
+    presence: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,13 @@ def clause_to_q(spec: EntitySpec, clause: Clause) -> Q:
         raise FilterSyntaxError(f"Invalid filter key type '{clause.key_type}' for {spec.label}. "
                                 f"Valid key types: {', '.join(_key_types(spec))}")
     matching = table.model.objects.filter(**{table.owner: OuterRef("pk")}, key=clause.key)
+    if clause.comparator in PRESENCE_COMPARATORS:
+        if not table.presence:
+            raise FilterSyntaxError(f"Invalid comparator '{clause.comparator}' for {clause.key_type} "
+                                    f"'{clause.key}' of {spec.label}. Valid comparators: "
+                                    f"{', '.join(COMPARATORS[table.kind])}")
+        return Q(Exists(matching)) if clause.comparator == "IS NOT NULL" else ~Q(Exists(matching))
+    # As in MLflow, `!=` needs the key to be there: an owner without the key matches neither `=` nor `!=`.
     condition = compare("value", table.kind, clause, f"{clause.key_type} '{clause.key}'")
     return Q(Exists(matching.filter(condition)))
 
