@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..authentication import CredentialsError, user_from_authorization_header
 from ..exceptions import InvalidParameter, RegistryError, Unauthenticated
+from .schema import Schema
 
 _BODY_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 
@@ -46,11 +47,12 @@ def request_actor(request: HttpRequest):
     )
 
 
-def mlflow_view(view=None, *, json_body: bool = True):
-    """Authenticate, parse the request's fields into `Fields`, and translate domain errors.
+def mlflow_view(view=None, *, json_body: bool = True, schema: Schema | None = None):
+    """Authenticate, parse the request's fields into `Fields`, check them against `schema`, translate errors.
 
     The view is called as `view(request, fields, actor, **url_kwargs)`. With `json_body=False` the
     fields come from the query string whatever the method, and the body is left unread (uploads).
+    The schema runs before the view, so type mistakes answer 400 before anything is looked up.
     """
 
     def decorate(view):
@@ -60,6 +62,8 @@ def mlflow_view(view=None, *, json_body: bool = True):
             try:
                 actor = request_actor(request)
                 fields = Fields.from_request(request, json_body=json_body)
+                if schema is not None:
+                    schema.validate(fields.as_sent(schema.arrays))
                 return view(request, fields, actor, **kwargs)
             except RegistryError as error:
                 return error_response(error.error_code, error.message, error.http_status)
@@ -105,6 +109,12 @@ class Fields:
             return cls({key: query.get(key) for key in query}, {key: query.getlist(key) for key in query})
         body = _json_body(request)
         return cls(body, {})
+
+    def as_sent(self, arrays: frozenset = frozenset()) -> dict:
+        """The fields as MLflow's server reads them: the JSON body, or the query with `arrays` as lists."""
+        if not self._lists:
+            return self._values
+        return {key: self._lists[key] if key in arrays else value for key, value in self._values.items()}
 
     def raw(self, name: str, default=None):
         return self._values.get(name, default)
