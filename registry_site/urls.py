@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from models_app.mlflow_api.urls import download_patterns
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -14,6 +16,7 @@ urlpatterns = [
     # MLflow-compatible REST API, under the client's prefix and the MLflow UI's.
     path("api/", include("models_app.mlflow_api.urls")),
     path("ajax-api/", include("models_app.mlflow_api.urls")),
+    path("", include(download_patterns)),
     # Dashboard pages (HTMX); last, so the prefixes above win.
     path("approvals/", include("approvals.urls")),
     path("", include("models_app.urls")),
