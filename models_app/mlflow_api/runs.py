@@ -137,10 +137,13 @@ def log_outputs(request, fields, actor):
 
 @mlflow_view(schema=Schema(run_id=(STRING, REQUIRED), metric_key=(STRING, REQUIRED), page_token=(STRING,)))
 def get_metric_history(request, fields, actor):
+    requested = fields.integer("max_results", default=MAX_HISTORY_PAGE)
+    if requested < 1:
+        # MLflow's words, checked before the run is looked up.
+        raise InvalidParameter(f"Invalid value {requested} for parameter 'max_results' supplied. "
+                               "It must be a positive integer.")
+    size = min(requested, MAX_HISTORY_PAGE)
     run = _run(fields)
-    size = min(fields.integer("max_results", default=MAX_HISTORY_PAGE), MAX_HISTORY_PAGE)
-    if size < 1:
-        raise InvalidParameter(f"Parameter 'max_results' must be at least 1, got {size}.")
     offset = offset_token_decode(fields.text("page_token", required=False))
     rows = list(metric_history(run=run, key=fields.text("metric_key"))[offset:offset + size + 1])
     payload = {"metrics": [metric_point_json(m) for m in rows[:size]]}

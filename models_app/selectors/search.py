@@ -38,6 +38,15 @@ MAX_RESULTS_DEFAULTS = {"experiments": 1000, "runs": 1000, "registered models": 
                         "logged models": 100}
 MAX_RESULTS_CAPS = {"experiments": 50_000, "runs": 50_000, "registered models": 1_000, "model versions": 200_000,
                     "logged models": 1_000}
+# MLflow's stores word a refused max_results differently per entity: (too small or not a number, too large).
+_TRACKING_REFUSALS = ("Invalid value {value} for parameter 'max_results' supplied. It must be a positive integer",
+                      "Invalid value {value} for parameter 'max_results' supplied. It must be at most {cap}")
+_REGISTRY_REFUSALS = ("Invalid value for max_results. It must be a positive integer, but got {value}",
+                      "Invalid value for request parameter max_results. It must be at most {cap}, "
+                      "but got value {value}")
+MAX_RESULTS_REFUSALS = {"experiments": _TRACKING_REFUSALS, "runs": _TRACKING_REFUSALS,
+                        "logged models": _TRACKING_REFUSALS, "registered models": _REGISTRY_REFUSALS,
+                        "model versions": _REGISTRY_REFUSALS}
 _VIEW_TYPES = {
     "ACTIVE_ONLY": (LifecycleStage.ACTIVE,),
     "DELETED_ONLY": (LifecycleStage.DELETED,),
@@ -209,17 +218,19 @@ def _page(queryset: QuerySet, offset: int, limit: int) -> SearchPage:
 def _page_bounds(max_results, page_token, what: str) -> tuple[int, int]:
     # None (a request without max_results) means MLflow's default for the entity.
     max_results = MAX_RESULTS_DEFAULTS[what] if max_results is None else max_results
-    return _max_results(max_results, MAX_RESULTS_CAPS[what]), page_token_decode(page_token)
+    return _max_results(max_results, what), page_token_decode(page_token)
 
 
-def _max_results(value, cap: int) -> int:
+def _max_results(value, what: str) -> int:
+    cap, (too_small, too_large) = MAX_RESULTS_CAPS[what], MAX_RESULTS_REFUSALS[what]
     try:
         number = int(value) if not isinstance(value, bool | float) else None
     except (TypeError, ValueError):
         number = None
-    if number is None or not 1 <= number <= cap:
-        raise InvalidParameter(f"Invalid value {value!r} for parameter 'max_results': it must be an integer "
-                               f"between 1 and {cap}.")
+    if number is None or number < 1:
+        raise InvalidParameter(too_small.format(value=value))
+    if number > cap:
+        raise InvalidParameter(too_large.format(value=value, cap=cap))
     return number
 
 

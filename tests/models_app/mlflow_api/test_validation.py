@@ -61,6 +61,8 @@ CASES = [
     ("post", "runs/outputs", {"run_id": RUN}, missing("models")),
     ("get", "runs/get", {}, missing("run_id")),
     ("get", "metrics/get-history", {"run_id": RUN}, missing("metric_key")),
+    ("get", "metrics/get-history", {"run_id": RUN, "metric_key": "m", "max_results": "0"},
+     "Invalid value 0 for parameter 'max_results' supplied. It must be a positive integer."),
     ("post", "registered-models/create", {"name": 5}, invalid("name", "5", "int")),
     # The string check comes before the required check for registry names: with a type error elsewhere, a null
     # name fails the string check.
@@ -71,6 +73,12 @@ CASES = [
     ("post", "registered-models/rename", {"name": "missing"}, missing("new_name")),
     ("post", "registered-models/set-tag", {"name": "missing", "key": "k", "value": 1}, invalid("value", "1", "int")),
     ("post", "registered-models/alias", {"name": "missing", "alias": "champion"}, missing("version")),
+    ("get", "model-versions/search", {"max_results": "0"},
+     "Invalid value for max_results. It must be a positive integer, but got 0"),
+    ("post", "runs/search", {"max_results": 0}, "Invalid value 0 for parameter 'max_results' supplied. It must be a "
+     "positive integer"),
+    ("post", "experiments/search", {"max_results": 50001}, "Invalid value 50001 for parameter 'max_results' "
+     "supplied. It must be at most 50000"),
     ("post", "model-versions/create", {"name": "missing", "source": 5}, invalid("source", "5", "int")),
     ("post", "model-versions/create", {"name": "missing"}, missing("source")),
     ("get", "model-versions/get", {"name": "missing"}, missing("version")),

@@ -158,7 +158,8 @@ def test_it_orders_models_by_name_and_filters_by_name_and_tags(register, owner):
 def test_it_rejects_registered_model_orders_and_limits_out_of_range():
     with pytest.raises(FilterSyntaxError, match="Invalid order_by key 'size' for registered models"):
         registered_model_search(order_by=["size DESC"])
-    with pytest.raises(InvalidParameter, match="must be an integer between 1 and 1000"):
+    with pytest.raises(InvalidParameter, match="^Invalid value for request parameter max_results. It must be at most "
+                                               "1000, but got value 1001$"):
         registered_model_search(max_results=1001)
 
 
@@ -324,13 +325,17 @@ def test_it_rejects_page_tokens_it_did_not_hand_out(token):
         model_version_search(page_token=token)
 
 
-@pytest.mark.parametrize(("search", "cap", "bad"), [
-    (model_version_search, 200_000, 0), (model_version_search, 200_000, 200_001),
-    (registered_model_search, 1000, 0), (registered_model_search, 1000, 1001), (registered_model_search, 1000, 2.5),
+@pytest.mark.parametrize(("search", "bad", "message"), [
+    (model_version_search, 0, "Invalid value for max_results. It must be a positive integer, but got 0"),
+    (model_version_search, 200_001,
+     "Invalid value for request parameter max_results. It must be at most 200000, but got value 200001"),
+    (registered_model_search, 0, "Invalid value for max_results. It must be a positive integer, but got 0"),
+    (registered_model_search, 2.5, "Invalid value for max_results. It must be a positive integer, but got 2.5"),
 ])
-def test_it_bounds_max_results(search, cap, bad):
-    with pytest.raises(InvalidParameter, match=f"between 1 and {cap}"):
+def test_it_bounds_max_results_in_mlflows_words(search, bad, message):
+    with pytest.raises(InvalidParameter) as caught:
         search(max_results=bad)
+    assert caught.value.message == message
 
 
 def test_it_uses_mlflows_default_page_size_when_max_results_is_missing(register):
@@ -342,9 +347,13 @@ def test_it_uses_mlflows_default_page_size_when_max_results_is_missing(register)
 
 
 def test_it_bounds_max_results_of_runs_and_experiments(experiment):
-    with pytest.raises(InvalidParameter, match="between 1 and 50000"):
+    with pytest.raises(InvalidParameter, match="^Invalid value 50001 for parameter 'max_results' supplied. It must be "
+                                               "at most 50000$"):
         run_search(experiment_ids=[experiment.pk], max_results=50_001)
-    with pytest.raises(InvalidParameter, match="between 1 and 50000"):
+    with pytest.raises(InvalidParameter, match="^Invalid value 0 for parameter 'max_results' supplied. It must be a "
+                                               "positive integer$"):
+        experiment_search(max_results=0)
+    with pytest.raises(InvalidParameter, match="Invalid value many for parameter 'max_results' supplied"):
         experiment_search(max_results="many")
 
 
