@@ -6,7 +6,7 @@ from ..services import registry as services
 from ..services.stages import model_version_transition_stage, stage_parse
 from .base import mlflow_view, ok, paged
 from .representations import model_version_json
-from .schema import ARRAY, BOOL, INT, REQUIRED, STRING, STRING_ITEMS, Schema, at_most, then
+from .schema import ARRAY, BOOL, INT, REQUIRED, STRING, STRING_ITEMS, Schema, at_most
 
 API = EntryPoint.MLFLOW_API
 
@@ -52,8 +52,8 @@ def delete_model_version(request, fields, actor):
     return ok()
 
 
-@mlflow_view(schema=Schema(name=(STRING, REQUIRED), version=(STRING, REQUIRED),
-                           stage=(STRING, REQUIRED, then(stage_parse)), archive_existing_versions=(BOOL,)))
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), version=(STRING, REQUIRED), stage=(STRING, REQUIRED),
+                           archive_existing_versions=(BOOL,)).then(stage=stage_parse))
 def transition_stage(request, fields, actor):
     version = model_version_transition_stage(
         version=_version(fields, actor), to_stage=fields.text("stage"), actor=actor, entry_point=API,

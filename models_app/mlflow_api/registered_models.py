@@ -9,7 +9,13 @@ from ..selectors.registry import (
     registered_model_with_details,
 )
 from ..services import registry as services
-from ..services.stages import registered_model_alias_delete, registered_model_alias_set
+from ..services.stages import (
+    alias_name_validate,
+    alias_validate,
+    registered_model_alias_delete,
+    registered_model_alias_set,
+    version_number_parse,
+)
 from .base import mlflow_view, ok, paged
 from .representations import model_version_json, registered_model_json
 from .schema import ARRAY, INT, REQUIRED, STRING, STRING_ITEMS, Schema, at_most
@@ -94,20 +100,21 @@ def get_latest_versions(request, fields, actor):
     return ok({"model_versions": [model_version_json(v) for v in versions]})
 
 
-@mlflow_view(schema=Schema(name=(STRING, REQUIRED), alias=(STRING, REQUIRED), version=(STRING, REQUIRED)))
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), alias=(STRING, REQUIRED), version=(STRING, REQUIRED)).then(
+    alias=alias_validate, version=version_number_parse))
 def set_alias(request, fields, actor):
     registered_model_alias_set(registered_model=_model(fields, actor), alias=fields.text("alias"),
                                version_number=fields.text("version"), actor=actor, entry_point=API)
     return ok()
 
 
-@mlflow_view(schema=Schema(name=(STRING, REQUIRED), alias=(STRING, REQUIRED)))
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), alias=(STRING, REQUIRED)).then(alias=alias_name_validate))
 def get_alias(request, fields, actor):
     version = model_version_by_alias(name=fields.text("name"), alias=fields.text("alias"), actor=actor)
     return ok({"model_version": model_version_json(version)})
 
 
-@mlflow_view(schema=Schema(name=(STRING, REQUIRED), alias=(STRING, REQUIRED)))
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), alias=(STRING, REQUIRED)).then(alias=alias_name_validate))
 def delete_alias(request, fields, actor):
     registered_model_alias_delete(registered_model=_model(fields, actor), alias=fields.text("alias"),
                                   actor=actor, entry_point=API)

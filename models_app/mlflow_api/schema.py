@@ -128,23 +128,21 @@ def items_require(array: str, *keys: str) -> Check:
     return Check(passes)
 
 
-def then(rule: Callable[[Any], object]) -> Check:
-    """A domain rule run in the schema's order, before any lookup; it raises its own InvalidParameter."""
-
-    def passes(value) -> bool:
-        if value is not None:
-            rule(value)
-        return True
-
-    return Check(passes)
-
-
 class Schema:
-    """The checks of one endpoint: `Schema(name=(REQUIRED, STRING), tags=(ARRAY,))`, in MLflow's order."""
+    """The checks of one endpoint: `Schema(name=(REQUIRED, STRING), tags=(ARRAY,))`, in MLflow's order.
+
+    `.then(field=rule)` adds the domain rules MLflow's handler or store applies after the schema and before
+    any lookup (a stage name, an alias name); each rule raises its own InvalidParameter.
+    """
 
     def __init__(self, **fields: tuple[Check, ...]):
         self.fields = fields
         self.arrays = frozenset(name for name, checks in fields.items() if ARRAY in checks)
+        self.rules: tuple[tuple[str, Callable[[Any], object]], ...] = ()
+
+    def then(self, **rules: Callable[[Any], object]) -> "Schema":
+        self.rules = (*self.rules, *rules.items())
+        return self
 
     def validate(self, values: dict) -> None:
         parses = all(
@@ -166,3 +164,6 @@ class Schema:
                     check.run(name, value)
                 except Problem as problem:
                     raise InvalidParameter(problem.message + DOCS_POINTER) from None
+        for name, rule in self.rules:
+            if values.get(name) is not None:
+                rule(values[name])

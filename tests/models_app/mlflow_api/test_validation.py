@@ -73,6 +73,19 @@ CASES = [
     ("post", "registered-models/rename", {"name": "missing"}, missing("new_name")),
     ("post", "registered-models/set-tag", {"name": "missing", "key": "k", "value": 1}, invalid("value", "1", "int")),
     ("post", "registered-models/alias", {"name": "missing", "alias": "champion"}, missing("version")),
+    # MLflow's store checks the alias and the version number before it looks the model up.
+    ("post", "registered-models/alias", {"name": "missing", "alias": "bad alias", "version": "1"},
+     "Invalid alias name: 'bad alias'. Names may only contain alphanumerics, underscores (_), and dashes (-)."),
+    ("post", "registered-models/alias", {"name": "missing", "alias": "latest", "version": "1"},
+     "'latest' alias name (case insensitive) is reserved."),
+    ("post", "registered-models/alias", {"name": "missing", "alias": "V2", "version": "1"},
+     "Version alias name 'V2' is reserved."),
+    ("post", "registered-models/alias", {"name": "missing", "alias": "champion", "version": "one"},
+     "Parameter 'version' must be an integer, got 'one'."),
+    # An invalid alias with the version missing: the schema (the version) answers before the alias rule.
+    ("post", "registered-models/alias", {"name": "missing", "alias": "bad alias"}, missing("version")),
+    ("get", "registered-models/alias", {"name": "missing", "alias": "a" * 256},
+     "'Registered model alias name' exceeds the maximum length of 255 characters"),
     ("get", "model-versions/search", {"max_results": "0"},
      "Invalid value for max_results. It must be a positive integer, but got 0"),
     ("post", "runs/search", {"max_results": 0}, "Invalid value 0 for parameter 'max_results' supplied. It must be a "
