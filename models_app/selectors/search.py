@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..search_filter import Clause, parse_filter
 from .registry import model_version_with_details, registered_model_with_details, registered_models_visible
-from .search_clauses import NUMERIC, STAGE, Attribute, EntitySpec, KeyValueTable, clauses_to_q, ordered
+from .search_clauses import NUMERIC, STAGE, STRING, Attribute, EntitySpec, KeyValueTable, clauses_to_q, ordered
 from .tracking import logged_model_with_details, run_with_details
 
 MAX_RESULTS_DEFAULTS = {"experiments": 1000, "runs": 1000, "registered models": 100, "model versions": 10_000,
@@ -117,8 +117,9 @@ LOGGED_MODEL_SPEC = EntitySpec(
                 "last_updated_timestamp": Attribute("last_updated_timestamp_ms", NUMERIC)},
     # MLflow sorts a logged model by the value of its most recent point of the metric.
     tables={"metric": KeyValueTable(LoggedModelMetric, "logged_model", NUMERIC, latest_first=("-timestamp", "-step")),
-            "param": KeyValueTable(LoggedModelParam, "logged_model"),
-            "tag": KeyValueTable(LoggedModelTag, "logged_model")},
+            # MLflow's logged-model search also takes IN / NOT IN lists on params and tags.
+            "param": KeyValueTable(LoggedModelParam, "logged_model", STRING),
+            "tag": KeyValueTable(LoggedModelTag, "logged_model", STRING)},
     order_attributes={"name": "name", "model_id": "model_id", "status": "status",
                       "creation_timestamp": "creation_timestamp_ms", "creation_time": "creation_timestamp_ms",
                       "last_updated_timestamp": "last_updated_timestamp_ms"},

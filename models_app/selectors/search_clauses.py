@@ -15,10 +15,12 @@ from ..exceptions import FilterSyntaxError
 from ..search_filter import PRESENCE_COMPARATORS, Clause, OrderClause, parse_order_by
 
 STRING = "string"
+KEY_STRING = "key string"  # a tag's or param's value: MLflow takes no IN lists there (logged models aside)
 NUMERIC = "numeric"
 STAGE = "stage"
 COMPARATORS = {
     STRING: ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"),
+    KEY_STRING: ("=", "!=", "LIKE", "ILIKE"),
     NUMERIC: ("=", "!=", ">", ">=", "<", "<="),
     STAGE: ("=", "!=", "IN", "NOT IN"),
 }
@@ -57,7 +59,7 @@ class KeyValueTable:
 
     model: type[models.Model]
     owner: str
-    kind: str = STRING
+    kind: str = KEY_STRING
     # Which row's value sorts the owner when a key has several (metric history): the first in this order.
     latest_first: tuple[str, ...] = ()
     # Whether `IS NULL` / `IS NOT NULL` may test for the key (MLflow: run tags and params, experiment tags).
@@ -142,7 +144,7 @@ def compare(path: str, kind: str, clause: Clause, what: str) -> Q:
 
 
 def _kind_label(kind: str) -> str:
-    return {STRING: "string", NUMERIC: "numeric", STAGE: "stage"}[kind]
+    return {STRING: "string", KEY_STRING: "string", NUMERIC: "numeric", STAGE: "stage"}[kind]
 
 
 def _checked_value(kind: str, clause: Clause, what: str):

@@ -431,3 +431,21 @@ def test_it_tests_run_tags_params_and_experiment_tags_for_presence(make_run, own
 def test_it_refuses_presence_tests_where_mlflow_does(search, filter_string):
     with pytest.raises(FilterSyntaxError, match="Invalid comparator 'IS"):
         search(filter_string=filter_string)
+
+
+@pytest.mark.parametrize(("search", "filter_string"), [
+    (registered_model_search, "tags.team IN ('ds')"),
+    (model_version_search, "tags.team NOT IN ('ds')"),
+    (experiment_search, "tags.team IN ('ds')"),
+    (lambda **kwargs: run_search(experiment_ids=["0"], **kwargs), "params.lr IN ('0.1')"),
+    (registered_model_search, "tags.`mlflow.prompt.is_prompt` IN ('true')"),
+])
+def test_it_refuses_in_lists_on_tags_and_params_as_mlflow_does(search, filter_string):
+    with pytest.raises(FilterSyntaxError, match="Invalid comparator '(NOT )?IN' for string"):
+        search(filter_string=filter_string)
+
+
+def test_logged_model_search_takes_in_lists_on_tags_as_mlflow_does(experiment):
+    model = logged_model_create(experiment=experiment, name="m", tags=[("team", "ds")])
+    found = logged_model_search(experiment_ids=[experiment.pk], filter_string="tags.team IN ('ds', 'ml')")
+    assert [m.pk for m in found.items] == [model.pk]
