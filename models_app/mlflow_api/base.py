@@ -179,6 +179,12 @@ def parse_integer(value, name: str) -> int:
 
 
 def _json_body(request: HttpRequest) -> dict:
+    if request.method in ("POST", "PUT"):
+        # MLflow's server refuses a POST or PUT that does not say it is JSON; a browser form cannot send one.
+        if not request.META.get("CONTENT_TYPE"):
+            raise InvalidParameter("Bad Request. Content-Type header is missing.")
+        if request.content_type != "application/json":
+            raise InvalidParameter("Bad Request. Content-Type must be one of ['application/json'].")
     try:
         raw = request.body
     except RequestDataTooBig:

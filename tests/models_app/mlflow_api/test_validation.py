@@ -141,6 +141,30 @@ def test_numbers_sent_as_strings_pass_the_type_checks(api, run):
     assert api.post("runs/search", {"experiment_ids": [str(run.experiment_id)], "max_results": "5"}).status_code == 200
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(("content_type", "message"), [
+    ("text/plain", "Bad Request. Content-Type must be one of ['application/json']."),
+    ("application/x-www-form-urlencoded", "Bad Request. Content-Type must be one of ['application/json']."),
+    ("multipart/form-data; boundary=x", "Bad Request. Content-Type must be one of ['application/json']."),
+])
+def test_it_refuses_a_post_that_is_not_json_as_mlflow_does(client, owner_token, content_type, message):
+    response = client.post("/api/2.0/mlflow/experiments/create", data='{"name": "form-made"}',
+                           content_type=content_type, headers={"Authorization": f"Bearer {owner_token}"})
+    assert assert_error(response, 400, "INVALID_PARAMETER_VALUE")["message"] == message
+    charset = client.post("/api/2.0/mlflow/experiments/create", data='{"name": "json-made"}',
+                          content_type="application/json; charset=utf-8",
+                          headers={"Authorization": f"Bearer {owner_token}"})
+    assert charset.status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_post_without_a_content_type(client, owner_token):
+    response = client.generic("POST", "/api/2.0/mlflow/experiments/create", data=b'{"name": "x"}',
+                              content_type="", headers={"Authorization": f"Bearer {owner_token}"})
+    assert assert_error(response, 400, "INVALID_PARAMETER_VALUE")["message"] == (
+        "Bad Request. Content-Type header is missing.")
+
+
 def test_the_validator_runs_type_checks_only_when_a_type_is_wrong():
     schema = Schema(name=(STRING, REQUIRED), tags=(ARRAY,), max_results=(INT,))
     schema.validate({"name": "m", "tags": [], "max_results": "7"})
