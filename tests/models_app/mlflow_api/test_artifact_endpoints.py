@@ -143,3 +143,18 @@ def test_the_ajax_api_mirrors_the_api(client, owner_token, stored_run, prefix):
 @pytest.mark.parametrize("prefix", ["/ajax-api/3.0/mlflow/", "/api/3.0/mlflow/"])
 def test_server_info_is_served_under_both_3_0_prefixes(client, owner_token, prefix):
     assert MlflowApi(client, owner_token, prefix=prefix).get("server-info").json()["store_type"] == "SqlStore"
+
+
+# token lookup; token last-use update; the run; its latest metrics, params, tags, inputs, outputs (run_get's
+# prefetches); the files come from storage, not the database
+ARTIFACTS_LIST_QUERIES = 8
+
+
+@pytest.mark.parametrize("files", [1, 30])
+def test_artifacts_list_costs_fixed_queries(api, run, files, django_assert_max_num_queries):
+    root = artifact_uri_to_path(run.artifact_uri)
+    for index in range(files):
+        artifact_write(path=f"{root}/file-{index:02}.txt", stream=io.BytesIO(b"x"))
+    with django_assert_max_num_queries(ARTIFACTS_LIST_QUERIES):
+        response = api.get("artifacts/list", run_id=run.pk)
+    assert len(response.json()["files"]) == files
