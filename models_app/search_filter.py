@@ -59,6 +59,10 @@ class Clause:
     value: object
 
 
+# Comparators that test whether a key is there at all; they take no value.
+PRESENCE_COMPARATORS = ("IS NULL", "IS NOT NULL")
+
+
 @dataclass(frozen=True)
 class OrderClause:
     key_type: str
@@ -166,7 +170,9 @@ def parse_filter(filter_string: str | None) -> list[Clause]:
 def _parse_clause(cursor: _Cursor) -> Clause:
     key_type, key = _parse_key(cursor)
     comparator = _parse_comparator(cursor, key)
-    if comparator in ("IN", "NOT IN"):
+    if comparator in PRESENCE_COMPARATORS:
+        value = None
+    elif comparator in ("IN", "NOT IN"):
         value = _parse_value_list(cursor, comparator)
     else:
         value = _parse_value(cursor, comparator)
@@ -220,8 +226,15 @@ def _parse_comparator(cursor: _Cursor, key: str) -> str:
     if word == "NOT" and cursor.at_keyword("IN"):
         cursor.take()
         return "NOT IN"
-    if word in ("NOT", "IS"):
-        cursor.fail(f"unsupported comparator '{token.text} ...' after '{key}'; use =, !=, LIKE, ILIKE, IN or NOT IN")
+    if word == "IS":
+        negated = cursor.at_keyword("NOT") and bool(cursor.take())
+        if cursor.at_keyword("NULL"):
+            cursor.take()
+            return "IS NOT NULL" if negated else "IS NULL"
+        cursor.fail(f"expected NULL or NOT NULL after '{key} IS'")
+    if word == "NOT":
+        cursor.fail(f"unsupported comparator '{token.text} ...' after '{key}'; use =, !=, LIKE, ILIKE, IN, NOT IN, "
+                    "IS NULL or IS NOT NULL")
     cursor.fail(f"expected a comparator after '{key}', got '{token.text}'")
 
 

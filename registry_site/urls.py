@@ -8,6 +8,8 @@ from models_app.api.exception_handlers import endpoint_not_found
 # The API docs' bundles style their widgets with inline <style> elements; their scripts stay 'self' only.
 _docs_styles = csp_update({"style-src": ["'unsafe-inline'"]})
 
+from models_app.mlflow_api.urls import download_patterns
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -23,6 +25,7 @@ urlpatterns = [
     # MLflow-compatible REST API, under the client's prefix and the MLflow UI's.
     path("api/", include("models_app.mlflow_api.urls")),
     path("ajax-api/", include("models_app.mlflow_api.urls")),
+    path("", include(download_patterns)),
     # Dashboard pages (HTMX); last, so the prefixes above win.
     path("approvals/", include("approvals.urls")),
     path("", include("models_app.urls")),

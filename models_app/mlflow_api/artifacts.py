@@ -1,15 +1,29 @@
-"""The mlflow-artifacts proxy (/api/2.0/mlflow-artifacts/artifacts[/<path>]) and server-info.
+"""Artifacts: the mlflow-artifacts proxy (/api/2.0/mlflow-artifacts/artifacts[/<path>]), the run listing
+(/api/2.0/mlflow/artifacts/list), the UI's downloads (/get-artifact, /model-versions/get-artifact), server-info.
 
 Files stream in both directions: uploads go from the request to storage in chunks, downloads from
-storage to the socket, so a large model never sits in memory.
+storage to the socket, so a large model never sits in memory. Downloads are typed by file name as
+MLflow types them (models_app.downloads).
 """
 import posixpath
 
-from django.http import FileResponse
-
 from ..choices import EntryPoint
-from ..services.artifacts import artifact_delete, artifact_list, artifact_open, artifact_write
+from ..downloads import artifact_file_response
+from ..selectors.registry import model_version_get
+from ..services.artifacts import (
+    artifact_delete,
+    artifact_list,
+    artifact_list_below,
+    artifact_open,
+    artifact_open_below,
+    artifact_write,
+)
 from .base import mlflow_view, ok
+from .runs import _run
+from .schema import REQUIRED, STRING, Schema
+
+# The UI's download links name the run (or the version) and a path below its artifact root.
+GET_ARTIFACT = Schema(path=(REQUIRED, STRING), run_id=(STRING,), name=(STRING,), version=(STRING,))
 
 
 @mlflow_view
@@ -22,8 +36,32 @@ def list_artifacts(request, fields, actor):
 
 @mlflow_view
 def download_artifact(request, fields, actor, artifact_path):
-    handle = artifact_open(artifact_path)
-    return FileResponse(handle, as_attachment=True, filename=posixpath.basename(artifact_path))
+    return artifact_file_response(artifact_open(artifact_path), artifact_path)
+
+
+@mlflow_view(schema=Schema(run_id=(STRING, REQUIRED), path=(STRING,), page_token=(STRING,)))
+def list_run_artifacts(request, fields, actor):
+    """MLflow's ListArtifacts: the entries of a folder below the run's root, with paths relative to that root."""
+    run = _run(fields)
+    entries = artifact_list_below(root_uri=run.artifact_uri, path=fields.text("path", required=False))
+    payload = {"root_uri": run.artifact_uri}
+    if entries:
+        payload["files"] = entries
+    return ok(payload)
+
+
+@mlflow_view(schema=GET_ARTIFACT)
+def get_run_artifact(request, fields, actor):
+    path = fields.text("path")
+    return artifact_file_response(artifact_open_below(root_uri=_run(fields).artifact_uri, path=path), path)
+
+
+@mlflow_view(schema=GET_ARTIFACT)
+def get_model_version_artifact(request, fields, actor):
+    version = model_version_get(name=fields.text("name"), version=fields.text("version"), actor=actor)
+    path = fields.text("path")
+    root_uri = version.storage_location or version.source
+    return artifact_file_response(artifact_open_below(root_uri=root_uri, path=path), path)
 
 
 @mlflow_view(json_body=False)

@@ -19,6 +19,7 @@ from ..authentication import CredentialsError, CredentialsThrottled, user_from_a
 from ..exceptions import InvalidParameter, RegistryError, RequestLimitExceeded, Unauthenticated
 from ..json_input import json_loads_checked
 from ..throttling import MlflowApiRateThrottle
+from .schema import Schema
 
 _BODY_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 
@@ -56,11 +57,12 @@ def request_throttle(request: HttpRequest, actor) -> None:
         raise RequestLimitExceeded(throttle.refusal_message())
 
 
-def mlflow_view(view=None, *, json_body: bool = True):
-    """Authenticate, parse the request's fields into `Fields`, and translate domain errors.
+def mlflow_view(view=None, *, json_body: bool = True, schema: Schema | None = None):
+    """Authenticate, parse the request's fields into `Fields`, check them against `schema`, translate errors.
 
     The view is called as `view(request, fields, actor, **url_kwargs)`. With `json_body=False` the
     fields come from the query string whatever the method, and the body is left unread (uploads).
+    The schema runs before the view, so type mistakes answer 400 before anything is looked up.
     """
 
     def decorate(view):
@@ -71,6 +73,8 @@ def mlflow_view(view=None, *, json_body: bool = True):
                 actor = request_actor(request)
                 request_throttle(request, actor)
                 fields = Fields.from_request(request, json_body=json_body)
+                if schema is not None:
+                    schema.validate(fields.as_sent(schema.arrays))
                 return view(request, fields, actor, **kwargs)
             except RegistryError as error:
                 return error_response(error.error_code, error.message, error.http_status)
@@ -115,6 +119,12 @@ class Fields:
             return cls({key: query.get(key) for key in query}, {key: query.getlist(key) for key in query})
         body = _json_body(request)
         return cls(body, {})
+
+    def as_sent(self, arrays: frozenset = frozenset()) -> dict:
+        """The fields as MLflow's server reads them: the JSON body, or the query with `arrays` as lists."""
+        if not self._lists:
+            return self._values
+        return {key: self._lists[key] if key in arrays else value for key, value in self._values.items()}
 
     def raw(self, name: str, default=None):
         return self._values.get(name, default)
@@ -179,6 +189,12 @@ def parse_integer(value, name: str) -> int:
 
 
 def _json_body(request: HttpRequest) -> dict:
+    if request.method in ("POST", "PUT"):
+        # MLflow's server refuses a POST or PUT that does not say it is JSON; a browser form cannot send one.
+        if not request.META.get("CONTENT_TYPE"):
+            raise InvalidParameter("Bad Request. Content-Type header is missing.")
+        if request.content_type != "application/json":
+            raise InvalidParameter("Bad Request. Content-Type must be one of ['application/json'].")
     try:
         raw = request.body
     except RequestDataTooBig:

@@ -4,13 +4,15 @@ from ..selectors.tracking import experiment_get, logged_model_get, run_get
 from ..services import logged_models as services
 from .base import mlflow_view, ok, paged
 from .representations import logged_model_json
+from .schema import ARRAY, ENUM, INT, REQUIRED, STRING, STRING_ITEMS, Schema
 
 
 def _model_json(model_id: str) -> dict:
     return {"model": logged_model_json(logged_model_get(model_id=model_id))}
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(experiment_id=(STRING, REQUIRED), name=(STRING,), model_type=(STRING,),
+                           source_run_id=(STRING,), params=(ARRAY,), tags=(ARRAY,)))
 def create_logged_model(request, fields, actor):
     source_run_id = fields.text("source_run_id", required=False)
     model = services.logged_model_create(
@@ -29,7 +31,7 @@ def get_logged_model(request, fields, actor, model_id):
     return ok(_model_json(model_id))
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(status=(ENUM, REQUIRED)))
 def finalize_logged_model(request, fields, actor, model_id):
     services.logged_model_finalize(logged_model=logged_model_get(model_id=model_id), status=fields.text("status"))
     return ok(_model_json(model_id))
@@ -41,7 +43,7 @@ def delete_logged_model(request, fields, actor, model_id):
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(tags=(ARRAY,)))
 def set_logged_model_tags(request, fields, actor, model_id):
     services.logged_model_set_tags(logged_model=logged_model_get(model_id=model_id), tags=fields.key_values("tags"))
     return ok()
@@ -53,14 +55,15 @@ def delete_logged_model_tag(request, fields, actor, model_id, tag_key):
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(params=(ARRAY,)))
 def log_logged_model_params(request, fields, actor, model_id):
     services.logged_model_log_params(logged_model=logged_model_get(model_id=model_id),
                                      params=fields.key_values("params"))
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(experiment_ids=(ARRAY, STRING_ITEMS, REQUIRED), filter=(STRING,),
+                           datasets=(ARRAY,), max_results=(INT,), order_by=(ARRAY,), page_token=(STRING,)))
 def search_logged_models(request, fields, actor):
     page = search.logged_model_search(
         experiment_ids=fields.strings("experiment_ids"),

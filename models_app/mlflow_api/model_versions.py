@@ -3,9 +3,10 @@ from ..choices import EntryPoint
 from ..selectors import search
 from ..selectors.registry import model_version_get, model_version_with_details
 from ..services import registry as services
-from ..services.stages import model_version_transition_stage
+from ..services.stages import model_version_transition_stage, stage_parse
 from .base import mlflow_view, ok, paged
 from .representations import model_version_json
+from .schema import ARRAY, BOOL, INT, REQUIRED, STRING, STRING_ITEMS, Schema, at_most
 
 API = EntryPoint.MLFLOW_API
 
@@ -20,7 +21,8 @@ def _version_json(version) -> dict:
     return {"model_version": model_version_json(fresh)}
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), source=(STRING, REQUIRED), run_id=(STRING,), tags=(ARRAY,),
+                           run_link=(STRING,), description=(STRING,), model_id=(STRING,)))
 def create_model_version(request, fields, actor):
     version = services.model_version_create(
         name=fields.text("name"), source=fields.text("source"), actor=actor, entry_point=API,
@@ -31,12 +33,12 @@ def create_model_version(request, fields, actor):
     return ok(_version_json(version))
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), version=(STRING, REQUIRED)))
 def get_model_version(request, fields, actor):
     return ok({"model_version": model_version_json(_version(fields, actor))})
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), version=(STRING, REQUIRED), description=(STRING,)))
 def update_model_version(request, fields, actor):
     version = services.model_version_update(version=_version(fields, actor),
                                             description=fields.text("description", required=False),
@@ -44,13 +46,14 @@ def update_model_version(request, fields, actor):
     return ok(_version_json(version))
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), version=(STRING, REQUIRED)))
 def delete_model_version(request, fields, actor):
     services.model_version_delete(version=_version(fields, actor), actor=actor, entry_point=API)
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), version=(STRING, REQUIRED), stage=(STRING, REQUIRED),
+                           archive_existing_versions=(BOOL,)).then(stage=stage_parse))
 def transition_stage(request, fields, actor):
     version = model_version_transition_stage(
         version=_version(fields, actor), to_stage=fields.text("stage"), actor=actor, entry_point=API,
@@ -59,7 +62,8 @@ def transition_stage(request, fields, actor):
     return ok(_version_json(version))
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(filter=(STRING,), max_results=(INT, at_most(200_000)),
+                           order_by=(ARRAY, STRING_ITEMS), page_token=(STRING,)))
 def search_model_versions(request, fields, actor):
     page = search.model_version_search(
         filter_string=fields.text("filter", required=False),
@@ -77,14 +81,15 @@ def get_download_uri(request, fields, actor):
     return ok({"artifact_uri": version.storage_location or version.source})
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), version=(STRING, REQUIRED), key=(STRING, REQUIRED),
+                           value=(STRING,)))
 def set_model_version_tag(request, fields, actor):
     services.model_version_set_tag(version=_version(fields, actor), key=fields.text("key"),
                                    value=fields.raw("value", ""), actor=actor, entry_point=API)
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(name=(STRING, REQUIRED), version=(STRING, REQUIRED), key=(STRING, REQUIRED)))
 def delete_model_version_tag(request, fields, actor):
     services.model_version_delete_tag(version=_version(fields, actor), key=fields.text("key"),
                                       actor=actor, entry_point=API)

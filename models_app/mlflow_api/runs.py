@@ -7,6 +7,7 @@ from ..services import runs as services
 from ..services.runs import DatasetInput, MetricPoint
 from .base import mlflow_view, offset_token_decode, offset_token_encode, ok, paged
 from .representations import metric_point_json, run_info_json, run_json
+from .schema import ARRAY, FLOAT, INT, REQUIRED, STRING, STRING_ITEMS, Schema, at_most, items_require
 
 API = EntryPoint.MLFLOW_API
 MAX_HISTORY_PAGE = 25_000
@@ -17,7 +18,7 @@ def _run(fields):
     return run_get(run_id=fields.text("run_id", required=False) or fields.text("run_uuid", required=False))
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(experiment_id=(STRING,), start_time=(INT,), run_name=(STRING,)))
 def create_run(request, fields, actor):
     experiment = experiment_get(experiment_id=fields.text("experiment_id", required=False, default="0"))
     run = services.run_create(
@@ -28,12 +29,12 @@ def create_run(request, fields, actor):
     return ok({"run": run_json(run_get(run_id=run.pk))})
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(REQUIRED, STRING)))
 def get_run(request, fields, actor):
     return ok({"run": run_json(_run(fields))})
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), end_time=(INT,), status=(STRING,), run_name=(STRING,)))
 def update_run(request, fields, actor):
     run = services.run_update(
         run=_run(fields), status=fields.text("status", required=False) or None,
@@ -42,19 +43,20 @@ def update_run(request, fields, actor):
     return ok({"run_info": run_info_json(run)})
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(REQUIRED, STRING)))
 def delete_run(request, fields, actor):
     services.run_delete(run=_run(fields), actor=actor, entry_point=API)
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(REQUIRED, STRING)))
 def restore_run(request, fields, actor):
     services.run_restore(run=_run(fields), actor=actor, entry_point=API)
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(experiment_ids=(ARRAY,), filter=(STRING,), max_results=(INT, at_most(50_000)),
+                           order_by=(ARRAY, STRING_ITEMS)))
 def search_runs(request, fields, actor):
     page = search.run_search(
         experiment_ids=fields.strings("experiment_ids"),
@@ -72,20 +74,24 @@ def _metric(item: dict) -> MetricPoint:
                              step=item.get("step"), model_id=item.get("model_id"))
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), key=(REQUIRED, STRING), value=(REQUIRED, FLOAT),
+                           timestamp=(INT, REQUIRED), step=(INT,), model_id=(STRING,), dataset_name=(STRING,),
+                           dataset_digest=(STRING,)))
 def log_metric(request, fields, actor):
     point = _metric({name: fields.raw(name) for name in ("key", "value", "timestamp", "step", "model_id")})
     services.run_log_metric(run=_run(fields), point=point)
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), key=(REQUIRED, STRING), value=(STRING,)))
 def log_param(request, fields, actor):
     services.run_log_param(run=_run(fields), key=fields.text("key"), value=fields.raw("value", ""))
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(STRING, REQUIRED),
+                           metrics=(ARRAY, items_require("metrics", "key", "value", "timestamp")),
+                           params=(ARRAY, items_require("params", "key")), tags=(ARRAY, items_require("tags", "key"))))
 def log_batch(request, fields, actor):
     services.run_log_batch(
         run=_run(fields), metrics=[_metric(item) for item in fields.objects("metrics")],
@@ -94,13 +100,13 @@ def log_batch(request, fields, actor):
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), key=(REQUIRED, STRING), value=(STRING,)))
 def set_tag(request, fields, actor):
     services.run_set_tag(run=_run(fields), key=fields.text("key"), value=fields.raw("value", ""))
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), key=(REQUIRED, STRING)))
 def delete_tag(request, fields, actor):
     services.run_delete_tag(run=_run(fields), key=fields.text("key"))
     return ok()
@@ -116,25 +122,28 @@ def _dataset_input(item: dict) -> DatasetInput:
                         schema=dataset.get("schema") or "", profile=dataset.get("profile") or "", tags=tags)
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), datasets=(ARRAY,), models=(ARRAY,)))
 def log_inputs(request, fields, actor):
     services.run_log_inputs(run=_run(fields), inputs=[_dataset_input(item) for item in fields.objects("datasets")])
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), models=(REQUIRED, ARRAY)))
 def log_outputs(request, fields, actor):
     outputs = [(item.get("model_id"), item.get("step")) for item in fields.objects("models")]
     services.run_log_outputs(run=_run(fields), outputs=outputs)
     return ok()
 
 
-@mlflow_view
+@mlflow_view(schema=Schema(run_id=(STRING, REQUIRED), metric_key=(STRING, REQUIRED), page_token=(STRING,)))
 def get_metric_history(request, fields, actor):
+    requested = fields.integer("max_results", default=MAX_HISTORY_PAGE)
+    if requested < 1:
+        # MLflow's words, checked before the run is looked up.
+        raise InvalidParameter(f"Invalid value {requested} for parameter 'max_results' supplied. "
+                               "It must be a positive integer.")
+    size = min(requested, MAX_HISTORY_PAGE)
     run = _run(fields)
-    size = min(fields.integer("max_results", default=MAX_HISTORY_PAGE), MAX_HISTORY_PAGE)
-    if size < 1:
-        raise InvalidParameter(f"Parameter 'max_results' must be at least 1, got {size}.")
     offset = offset_token_decode(fields.text("page_token", required=False))
     rows = list(metric_history(run=run, key=fields.text("metric_key"))[offset:offset + size + 1])
     payload = {"metrics": [metric_point_json(m) for m in rows[:size]]}

@@ -37,6 +37,8 @@ run_patterns = [
     path("runs/log-inputs", by_method(POST=runs.log_inputs)),
     path("runs/outputs", by_method(POST=runs.log_outputs)),
     path("metrics/get-history", by_method(GET=runs.get_metric_history)),
+    # /2.0/mlflow/artifacts/list: a run's artifacts, relative to its root
+    path("artifacts/list", by_method(GET=artifacts.list_run_artifacts)),
 ]
 
 # /2.0/mlflow/logged-models
@@ -91,6 +93,12 @@ _unknown = re_path(r"^(?P<unknown>.*)$", endpoint_not_found)
 mlflow_patterns = [
     *experiment_patterns, *run_patterns, *logged_model_patterns, *registered_model_patterns,
     *model_version_patterns, _unknown,
+]
+
+# The UI's downloads, at the site root as on MLflow's server (registry_site.urls mounts them).
+download_patterns = [
+    path("get-artifact", by_method(GET=artifacts.get_run_artifact)),
+    path("model-versions/get-artifact", by_method(GET=artifacts.get_model_version_artifact)),
 ]
 
 urlpatterns = [

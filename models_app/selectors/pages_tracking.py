@@ -7,7 +7,7 @@ from django.db.models.functions import Cast, Ceil, Mod, RowNumber
 
 from ..choices import LifecycleStage
 from ..models import Experiment, Metric, ModelVersion, Run
-from ..services.artifacts import artifact_list, artifact_path_clean, artifact_uri_to_path
+from ..services.artifacts import artifact_list_below, artifact_uri_to_path
 from .registry import model_version_get, stage_history
 from .search import SearchPage, page_token_encode, run_search
 from .tracking import run_with_details
@@ -113,11 +113,9 @@ def artifacts_of(*, root_uri: str, path: str = "") -> tuple[str | None, list[dic
     root = artifact_uri_to_path(root_uri or "")
     if root is None:
         return None, []
-    relative = artifact_path_clean(path, allow_root=True)
-    folder = f"{root}/{relative}".strip("/") if relative else root
-    entries = artifact_list(folder)
+    entries = artifact_list_below(root_uri=root_uri, path=path)
     for entry in entries:
-        entry["relative"] = entry["path"][len(root):].lstrip("/") if root else entry["path"]
+        entry["relative"] = entry["path"]
         entry["name"] = entry["relative"].rsplit("/", 1)[-1]
     return root, entries
 

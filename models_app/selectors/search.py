@@ -9,7 +9,7 @@ import binascii
 import json
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from ..choices import LifecycleStage
 from ..exceptions import InvalidParameter
@@ -29,15 +29,24 @@ from ..models import (
     RunInput,
     RunTag,
 )
-from ..search_filter import parse_filter
+from ..search_filter import Clause, parse_filter
 from .registry import model_version_with_details, registered_model_with_details, registered_models_visible
-from .search_clauses import NUMERIC, STAGE, Attribute, EntitySpec, KeyValueTable, clauses_to_q, ordered
+from .search_clauses import NUMERIC, STAGE, STRING, Attribute, EntitySpec, KeyValueTable, clauses_to_q, ordered
 from .tracking import logged_model_with_details, run_with_details
 
 MAX_RESULTS_DEFAULTS = {"experiments": 1000, "runs": 1000, "registered models": 100, "model versions": 10_000,
                         "logged models": 100}
 MAX_RESULTS_CAPS = {"experiments": 50_000, "runs": 50_000, "registered models": 1_000, "model versions": 200_000,
                     "logged models": 1_000}
+# MLflow's stores word a refused max_results differently per entity: (too small or not a number, too large).
+_TRACKING_REFUSALS = ("Invalid value {value} for parameter 'max_results' supplied. It must be a positive integer",
+                      "Invalid value {value} for parameter 'max_results' supplied. It must be at most {cap}")
+_REGISTRY_REFUSALS = ("Invalid value for max_results. It must be a positive integer, but got {value}",
+                      "Invalid value for request parameter max_results. It must be at most {cap}, "
+                      "but got value {value}")
+MAX_RESULTS_REFUSALS = {"experiments": _TRACKING_REFUSALS, "runs": _TRACKING_REFUSALS,
+                        "logged models": _TRACKING_REFUSALS, "registered models": _REGISTRY_REFUSALS,
+                        "model versions": _REGISTRY_REFUSALS}
 _VIEW_TYPES = {
     "ACTIVE_ONLY": (LifecycleStage.ACTIVE,),
     "DELETED_ONLY": (LifecycleStage.DELETED,),
@@ -45,6 +54,8 @@ _VIEW_TYPES = {
 }
 # MLflow's ViewType enum numbers, which proto-JSON clients may send instead of the names.
 _VIEW_TYPE_NUMBERS = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL"}
+# The tag MLflow marks prompts with: registered models (and their versions) that are prompts, not models.
+PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
 @dataclass
@@ -57,7 +68,7 @@ EXPERIMENT_SPEC = EntitySpec(
     label="experiments",
     attributes={"name": Attribute("name"), "creation_time": Attribute("creation_time", NUMERIC),
                 "last_update_time": Attribute("last_update_time", NUMERIC)},
-    tables={"tag": KeyValueTable(ExperimentTag, "experiment")},
+    tables={"tag": KeyValueTable(ExperimentTag, "experiment", presence=True)},
     order_attributes={"name": "name", "experiment_id": "pk", "creation_time": "creation_time",
                       "last_update_time": "last_update_time"},
     default_order=(F("creation_time").desc(), F("pk").asc()),
@@ -69,8 +80,8 @@ RUN_SPEC = EntitySpec(
     label="runs",
     attributes={**{key: Attribute(path) for key, path in _RUN_ORDER.items() if key != "experiment_id"},
                 "start_time": Attribute("start_time", NUMERIC), "end_time": Attribute("end_time", NUMERIC)},
-    tables={"metric": KeyValueTable(LatestMetric, "run", NUMERIC), "param": KeyValueTable(Param, "run"),
-            "tag": KeyValueTable(RunTag, "run")},
+    tables={"metric": KeyValueTable(LatestMetric, "run", NUMERIC), "param": KeyValueTable(Param, "run", presence=True),
+            "tag": KeyValueTable(RunTag, "run", presence=True)},
     datasets=KeyValueTable(RunInput, "run"),
     dataset_fields={"name": "dataset__name", "digest": "dataset__digest"},
     order_attributes=_RUN_ORDER,
@@ -106,8 +117,9 @@ LOGGED_MODEL_SPEC = EntitySpec(
                 "last_updated_timestamp": Attribute("last_updated_timestamp_ms", NUMERIC)},
     # MLflow sorts a logged model by the value of its most recent point of the metric.
     tables={"metric": KeyValueTable(LoggedModelMetric, "logged_model", NUMERIC, latest_first=("-timestamp", "-step")),
-            "param": KeyValueTable(LoggedModelParam, "logged_model"),
-            "tag": KeyValueTable(LoggedModelTag, "logged_model")},
+            # MLflow's logged-model search also takes IN / NOT IN lists on params and tags.
+            "param": KeyValueTable(LoggedModelParam, "logged_model", STRING),
+            "tag": KeyValueTable(LoggedModelTag, "logged_model", STRING)},
     order_attributes={"name": "name", "model_id": "model_id", "status": "status",
                       "creation_timestamp": "creation_timestamp_ms", "creation_time": "creation_timestamp_ms",
                       "last_updated_timestamp": "last_updated_timestamp_ms"},
@@ -135,7 +147,9 @@ def run_search(*, experiment_ids, filter_string="", run_view_type="ACTIVE_ONLY",
 def registered_model_search(*, filter_string="", max_results=100, order_by=(), page_token=None,
                             actor=None) -> SearchPage:
     limit, offset = _page_bounds(max_results, page_token, "registered models")
-    queryset = _filtered(registered_models_visible(actor), REGISTERED_MODEL_SPEC, filter_string, order_by)
+    prompts = RegisteredModelTag.objects.filter(registered_model=OuterRef("pk"), key=PROMPT_TAG, value="true")
+    queryset = _filtered(registered_models_visible(actor), REGISTERED_MODEL_SPEC, filter_string, order_by,
+                         prompts=prompts)
     return _page(registered_model_with_details(queryset), offset, limit)
 
 
@@ -143,7 +157,10 @@ def model_version_search(*, filter_string="", max_results=10000, order_by=(), pa
                          actor=None) -> SearchPage:
     limit, offset = _page_bounds(max_results, page_token, "model versions")
     queryset = ModelVersion.objects.filter(registered_model__in=registered_models_visible(actor))
-    queryset = _filtered(queryset, MODEL_VERSION_SPEC, filter_string, order_by)
+    # MLflow leaves out every version of a model one of whose versions is tagged as a prompt.
+    prompts = ModelVersionTag.objects.filter(model_version__registered_model=OuterRef("registered_model"),
+                                             key=PROMPT_TAG, value="true")
+    queryset = _filtered(queryset, MODEL_VERSION_SPEC, filter_string, order_by, prompts=prompts)
     return _page(model_version_with_details(queryset), offset, limit)
 
 
@@ -158,10 +175,30 @@ def logged_model_search(*, experiment_ids, filter_string="", max_results=100, or
     return _page(logged_model_with_details(queryset), offset, limit)
 
 
-def _filtered(queryset: QuerySet, spec: EntitySpec, filter_string, order_by) -> QuerySet:
+def _filtered(queryset: QuerySet, spec: EntitySpec, filter_string, order_by, *, prompts=None) -> QuerySet:
+    """Rows matching the filter, in order. With `prompts` (the tag rows marking a row as a prompt), prompts are
+    left out unless the filter asks for them, as MLflow's registry searches do."""
     # Parse and check everything before any query runs, so bad input never costs a round trip.
-    condition = clauses_to_q(spec, parse_filter(filter_string))
+    clauses = parse_filter(filter_string)
+    condition = clauses_to_q(spec, clauses)
+    if prompts is not None and not _asks_for_prompts(clauses):
+        # The client adds tags.`mlflow.prompt.is_prompt` != 'true' to every search; ordinary models have no such
+        # tag, so that clause is read as "not a prompt" (an anti-join), never as a condition on the tag's value.
+        others = [clause for clause in clauses if not _is_prompt_clause(clause)]
+        condition = clauses_to_q(spec, others) & ~Exists(prompts)
     return ordered(queryset.filter(condition), spec, order_by)
+
+
+def _is_prompt_clause(clause: Clause) -> bool:
+    return clause.key_type == "tag" and clause.key == PROMPT_TAG
+
+
+def _asks_for_prompts(clauses: list[Clause]) -> bool:
+    # MLflow decides on the first clause about the prompt tag: `= 'true'` or `!= 'false'` asks for prompts.
+    for clause in filter(_is_prompt_clause, clauses):
+        value = clause.value.lower() if isinstance(clause.value, str) else clause.value
+        return (clause.comparator, value) in (("=", "true"), ("!=", "false"))
+    return False
 
 
 def _order_entry(entry) -> str:
@@ -182,17 +219,19 @@ def _page(queryset: QuerySet, offset: int, limit: int) -> SearchPage:
 def _page_bounds(max_results, page_token, what: str) -> tuple[int, int]:
     # None (a request without max_results) means MLflow's default for the entity.
     max_results = MAX_RESULTS_DEFAULTS[what] if max_results is None else max_results
-    return _max_results(max_results, MAX_RESULTS_CAPS[what]), page_token_decode(page_token)
+    return _max_results(max_results, what), page_token_decode(page_token)
 
 
-def _max_results(value, cap: int) -> int:
+def _max_results(value, what: str) -> int:
+    cap, (too_small, too_large) = MAX_RESULTS_CAPS[what], MAX_RESULTS_REFUSALS[what]
     try:
         number = int(value) if not isinstance(value, bool | float) else None
     except (TypeError, ValueError):
         number = None
-    if number is None or not 1 <= number <= cap:
-        raise InvalidParameter(f"Invalid value {value!r} for parameter 'max_results': it must be an integer "
-                               f"between 1 and {cap}.")
+    if number is None or number < 1:
+        raise InvalidParameter(too_small.format(value=value))
+    if number > cap:
+        raise InvalidParameter(too_large.format(value=value, cap=cap))
     return number
 
 

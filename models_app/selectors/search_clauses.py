@@ -12,13 +12,15 @@ from django.db.models.lookups import Lookup
 
 from ..choices import Stage
 from ..exceptions import FilterSyntaxError
-from ..search_filter import Clause, FilterLimits, OrderClause, parse_order_by
+from ..search_filter import PRESENCE_COMPARATORS, Clause, FilterLimits, OrderClause, parse_order_by
 
 STRING = "string"
+KEY_STRING = "key string"  # a tag's or param's value: MLflow takes no IN lists there (logged models aside)
 NUMERIC = "numeric"
 STAGE = "stage"
 COMPARATORS = {
     STRING: ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"),
+    KEY_STRING: ("=", "!=", "LIKE", "ILIKE"),
     NUMERIC: ("=", "!=", ">", ">=", "<", "<="),
     STAGE: ("=", "!=", "IN", "NOT IN"),
 }
@@ -57,9 +59,11 @@ class KeyValueTable:
 
     model: type[models.Model]
     owner: str
-    kind: str = STRING
+    kind: str = KEY_STRING
     # Which row's value sorts the owner when a key has several (metric history): the first in this order.
     latest_first: tuple[str, ...] = ()
+    # Whether `IS NULL` / `IS NOT NULL` may test for the key (MLflow: run tags and params, experiment tags).
+    presence: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,13 @@ def clause_to_q(spec: EntitySpec, clause: Clause) -> Q:
         raise FilterSyntaxError(f"Invalid filter key type '{clause.key_type}' for {spec.label}. "
                                 f"Valid key types: {', '.join(_key_types(spec))}")
     matching = table.model.objects.filter(**{table.owner: OuterRef("pk")}, key=clause.key)
+    if clause.comparator in PRESENCE_COMPARATORS:
+        if not table.presence:
+            raise FilterSyntaxError(f"Invalid comparator '{clause.comparator}' for {clause.key_type} "
+                                    f"'{clause.key}' of {spec.label}. Valid comparators: "
+                                    f"{', '.join(COMPARATORS[table.kind])}")
+        return Q(Exists(matching)) if clause.comparator == "IS NOT NULL" else ~Q(Exists(matching))
+    # As in MLflow, `!=` needs the key to be there: an owner without the key matches neither `=` nor `!=`.
     condition = compare("value", table.kind, clause, f"{clause.key_type} '{clause.key}'")
     return Q(Exists(matching.filter(condition)))
 
@@ -133,7 +144,7 @@ def compare(path: str, kind: str, clause: Clause, what: str) -> Q:
 
 
 def _kind_label(kind: str) -> str:
-    return {STRING: "string", NUMERIC: "numeric", STAGE: "stage"}[kind]
+    return {STRING: "string", KEY_STRING: "string", NUMERIC: "numeric", STAGE: "stage"}[kind]
 
 
 def _checked_value(kind: str, clause: Clause, what: str):

@@ -147,9 +147,37 @@ def _lock_key(folder: str) -> int:
 def artifact_open(path: str) -> IO[bytes]:
     clean = artifact_path_clean(path)
     storage = artifact_storage()
-    if not storage.exists(clean) or _is_dir(clean):
+    if _is_dir(clean):
+        # MLflow's words for a download of a folder.
+        raise InvalidParameter(f"Artifact path refers to a directory, not a file: '{clean}'")
+    if not storage.exists(clean):
         raise NotFound(f"Artifact '{clean}' does not exist.")
     return storage.open(clean, "rb")
+
+
+def artifact_root(root_uri: str) -> str:
+    """The store path of an artifact root URI; refused when this registry does not hold what it names."""
+    root = artifact_uri_to_path(root_uri or "")
+    if root is None:
+        raise NotFound(f"The artifacts at '{root_uri}' are not stored on this server.")
+    return root
+
+
+def artifact_open_below(*, root_uri: str, path: str) -> IO[bytes]:
+    """Open the file `path` below an artifact root (a run's, a version's); '..' and absolute paths are refused."""
+    relative = artifact_path_clean(path)
+    root = artifact_root(root_uri)
+    return artifact_open(f"{root}/{relative}" if root else relative)
+
+
+def artifact_list_below(*, root_uri: str, path: str = "") -> list[dict]:
+    """The entries of folder `path` below an artifact root, with paths relative to the root (MLflow's run listing)."""
+    relative = artifact_path_clean(path, allow_root=True)
+    root = artifact_root(root_uri)
+    entries = artifact_list(f"{root}/{relative}".strip("/") if relative else root)
+    for entry in entries:
+        entry["path"] = entry["path"][len(root):].lstrip("/") if root else entry["path"]
+    return entries
 
 
 def _is_dir(path: str) -> bool:

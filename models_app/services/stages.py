@@ -104,19 +104,27 @@ def _apply_stage(version, stage, *, timestamp, actor, entry_point, reason, revie
                  registered_model_name=model.name, details=details)
 
 
-def alias_validate(alias) -> str:
-    if not isinstance(alias, str) or not alias.strip():
-        raise InvalidParameter("Missing value for required parameter 'alias'.")
-    if len(alias) > MAX_ALIAS_LENGTH:
-        raise InvalidParameter(f"Alias '{alias[:40]}…' is longer than {MAX_ALIAS_LENGTH} characters.")
-    if _RESERVED_ALIAS.match(alias):
-        raise InvalidParameter(
-            f"Invalid alias name: '{alias}'. Aliases 'latest' and 'v<number>' are reserved by the registry."
-        )
+def alias_name_validate(alias) -> str:
+    """An alias name as MLflow checks one, in its words: present, letters/digits/_/- only, at most 255 characters."""
+    if not isinstance(alias, str) or not alias:
+        raise InvalidParameter("Registered model alias name cannot be empty.")
     if not re.fullmatch(r"[\w\-]+", alias):
         raise InvalidParameter(
-            f"Invalid alias name: '{alias}'. Use letters, digits, underscores and hyphens only."
+            f"Invalid alias name: '{alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-)."
         )
+    if len(alias) > MAX_ALIAS_LENGTH:
+        raise InvalidParameter(f"'Registered model alias name' exceeds the maximum length of {MAX_ALIAS_LENGTH} "
+                               "characters")
+    return alias
+
+
+def alias_validate(alias) -> str:
+    """A name an alias may be given: a valid name that is not one of the names the registry resolves itself."""
+    alias_name_validate(alias)
+    if alias.lower() == "latest":
+        raise InvalidParameter("'latest' alias name (case insensitive) is reserved.")
+    if _RESERVED_ALIAS.match(alias):
+        raise InvalidParameter(f"Version alias name '{alias}' is reserved.")
     return alias
 
 

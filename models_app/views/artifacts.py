@@ -3,9 +3,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
 
+from ..downloads import artifact_file_response
 from ..exceptions import InvalidParameter, NotFound
 from ..selectors.pages_tracking import artifacts_of
-from ..services.artifacts import artifact_open, artifact_path_clean, artifact_uri_to_path
+from ..services.artifacts import artifact_open_below
 
 
 def artifact_browser_context(*, root_uri: str, path: str, browse_url: str, download_url: str) -> dict:
@@ -35,12 +36,8 @@ def render_artifact_fragment(request, context: dict):
 
 def artifact_download(*, root_uri: str, path: str) -> FileResponse:
     """Stream one file below the root; anything outside it ('..', absolute paths) is refused as not found."""
-    root = artifact_uri_to_path(root_uri or "")
     try:
-        relative = artifact_path_clean(path)
-        if root is None:
-            raise NotFound("These artifacts are not stored on this server.")
-        handle = artifact_open(f"{root}/{relative}" if root else relative)
+        handle = artifact_open_below(root_uri=root_uri, path=path)
     except (InvalidParameter, NotFound) as refusal:
         raise Http404(refusal.message) from None
-    return FileResponse(handle, as_attachment=True, filename=relative.rsplit("/", 1)[-1])
+    return artifact_file_response(handle, path)

@@ -133,7 +133,7 @@ def test_a_pattern_is_one_policy_however_it_is_spelled(governance_admin):
     ({"protected_stages": ["Archived"]}, "can protect Staging and Production, not Archived"),
     ({"protected_stages": ["Prod"]}, "Invalid Model Version stage: Prod"),
     ({"protected_stages": "Production"}, "'protected_stages' must be a list"),
-    ({"protected_aliases": ["latest"]}, "reserved by the registry"),
+    ({"protected_aliases": ["latest"]}, "'latest' alias name .case insensitive. is reserved"),
     ({"required_approvals": 0}, "'required_approvals' must be an integer of at least 1"),
     ({"name": " "}, "Missing value for required parameter 'name'"),
     ({"pattern": " "}, "Missing value for required parameter 'model_pattern'"),

@@ -54,7 +54,7 @@ def test_it_refuses_a_changed_param(api, run):
 
 def test_it_refuses_a_metric_that_is_not_a_number(api, run):
     response = api.post("runs/log-metric", {"run_id": run.pk, "key": "acc", "value": "high", "timestamp": 1})
-    assert_error(response, 400, "INVALID_PARAMETER_VALUE", "acc")
+    assert_error(response, 400, "INVALID_PARAMETER_VALUE", "Invalid value \"high\" for parameter 'value' supplied")
 
 
 def test_it_answers_an_unknown_run_with_404(api):

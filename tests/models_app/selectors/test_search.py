@@ -158,7 +158,8 @@ def test_it_orders_models_by_name_and_filters_by_name_and_tags(register, owner):
 def test_it_rejects_registered_model_orders_and_limits_out_of_range():
     with pytest.raises(FilterSyntaxError, match="Invalid order_by key 'size' for registered models"):
         registered_model_search(order_by=["size DESC"])
-    with pytest.raises(InvalidParameter, match="must be an integer between 1 and 1000"):
+    with pytest.raises(InvalidParameter, match="^Invalid value for request parameter max_results. It must be at most "
+                                               "1000, but got value 1001$"):
         registered_model_search(max_results=1001)
 
 
@@ -324,13 +325,17 @@ def test_it_rejects_page_tokens_it_did_not_hand_out(token):
         model_version_search(page_token=token)
 
 
-@pytest.mark.parametrize(("search", "cap", "bad"), [
-    (model_version_search, 200_000, 0), (model_version_search, 200_000, 200_001),
-    (registered_model_search, 1000, 0), (registered_model_search, 1000, 1001), (registered_model_search, 1000, 2.5),
+@pytest.mark.parametrize(("search", "bad", "message"), [
+    (model_version_search, 0, "Invalid value for max_results. It must be a positive integer, but got 0"),
+    (model_version_search, 200_001,
+     "Invalid value for request parameter max_results. It must be at most 200000, but got value 200001"),
+    (registered_model_search, 0, "Invalid value for max_results. It must be a positive integer, but got 0"),
+    (registered_model_search, 2.5, "Invalid value for max_results. It must be a positive integer, but got 2.5"),
 ])
-def test_it_bounds_max_results(search, cap, bad):
-    with pytest.raises(InvalidParameter, match=f"between 1 and {cap}"):
+def test_it_bounds_max_results_in_mlflows_words(search, bad, message):
+    with pytest.raises(InvalidParameter) as caught:
         search(max_results=bad)
+    assert caught.value.message == message
 
 
 def test_it_uses_mlflows_default_page_size_when_max_results_is_missing(register):
@@ -342,7 +347,105 @@ def test_it_uses_mlflows_default_page_size_when_max_results_is_missing(register)
 
 
 def test_it_bounds_max_results_of_runs_and_experiments(experiment):
-    with pytest.raises(InvalidParameter, match="between 1 and 50000"):
+    with pytest.raises(InvalidParameter, match="^Invalid value 50001 for parameter 'max_results' supplied. It must be "
+                                               "at most 50000$"):
         run_search(experiment_ids=[experiment.pk], max_results=50_001)
-    with pytest.raises(InvalidParameter, match="between 1 and 50000"):
+    with pytest.raises(InvalidParameter, match="^Invalid value 0 for parameter 'max_results' supplied. It must be a "
+                                               "positive integer$"):
+        experiment_search(max_results=0)
+    with pytest.raises(InvalidParameter, match="Invalid value many for parameter 'max_results' supplied"):
         experiment_search(max_results="many")
+
+
+# --- MLflow's prompt exclusion and presence tests -------------------------------------------------------------
+
+CLIENT_DEFAULT = "tag.`mlflow.prompt.is_prompt` != 'true'"
+
+
+def _make_prompt(register, owner, name):
+    """A prompt as MLflow's client stores one: the tag on the model and on each of its versions."""
+    version = register(name, tags=[("mlflow.prompt.is_prompt", "true")])
+    registered_model_set_tag(registered_model=version.registered_model, key="mlflow.prompt.is_prompt",
+                             value="true", actor=owner, entry_point=EntryPoint.SYSTEM)
+    return version
+
+
+def test_the_clients_default_filter_finds_models_without_the_prompt_tag(register, owner):
+    register("plain")
+    register("marked_false", tags=[("mlflow.prompt.is_prompt", "false")])
+    registered_model_set_tag(registered_model=RegisteredModel.objects.get(name="marked_false"),
+                             key="mlflow.prompt.is_prompt", value="false", actor=owner, entry_point=EntryPoint.SYSTEM)
+    _make_prompt(register, owner, "a_prompt")
+    names = lambda text: [m.name for m in registered_model_search(filter_string=text).items]  # noqa: E731
+    assert names(CLIENT_DEFAULT) == ["marked_false", "plain"]
+    assert names(f"name LIKE 'pl%' AND {CLIENT_DEFAULT}") == ["plain"]
+    # Prompts stay out by default, and with any clause that does not ask for them ...
+    assert names("") == ["marked_false", "plain"]
+    assert names("tags.`mlflow.prompt.is_prompt` = 'false'") == ["marked_false", "plain"]
+    # ... and come back, alone, when the filter asks for prompts.
+    assert names("tags.`mlflow.prompt.is_prompt` = 'true'") == ["a_prompt"]
+    assert names("tags.`mlflow.prompt.is_prompt` != 'false'") == ["a_prompt"]
+
+
+def test_version_search_leaves_prompt_versions_out_unless_asked(register, owner):
+    register("plain")
+    _make_prompt(register, owner, "a_prompt")
+    found = lambda text: _versions(model_version_search(filter_string=text))  # noqa: E731
+    assert found("") == [("plain", 1)]
+    assert found(CLIENT_DEFAULT) == [("plain", 1)]
+    assert found("tags.`mlflow.prompt.is_prompt` = 'true'") == [("a_prompt", 1)]
+
+
+def test_not_equal_on_an_ordinary_tag_needs_the_tag_as_in_mlflow(register, owner, make_run):
+    register("tagged", tags=[("team", "ds")])
+    register("other_team", tags=[("team", "ml")])
+    register("untagged")
+    # MLflow joins the tag table for `!=`: a row without the tag matches neither `=` nor `!=`.
+    assert _versions(model_version_search(filter_string="tags.team != 'ds'")) == [("other_team", 1)]
+    run = make_run(tags={"team": "ml"})
+    make_run()
+    found = [r.pk for r in run_search(experiment_ids=[run.experiment_id], filter_string="tags.team != 'ds'").items]
+    assert found == [run.pk]
+
+
+def test_it_tests_run_tags_params_and_experiment_tags_for_presence(make_run, owner):
+    tagged = make_run(tags={"team": "ds"}, params={"lr": "0.1"})
+    bare = make_run()
+    ids = lambda text: {r.pk for r in run_search(experiment_ids=[bare.experiment_id], filter_string=text).items}  # noqa: E731
+    assert ids("tags.team IS NULL") == {bare.pk}
+    assert ids("tags.team IS NOT NULL") == {tagged.pk}
+    assert ids("params.lr IS NULL") == {bare.pk}
+    assert ids("params.lr IS NOT NULL and tags.team = 'ds'") == {tagged.pk}
+    experiment = experiment_create(name="with-tag", actor=owner, entry_point=EntryPoint.SYSTEM)
+    experiment_set_tag(experiment=experiment, key="team", value="ds")
+    assert [e.name for e in experiment_search(filter_string="tags.team IS NOT NULL").items] == ["with-tag"]
+    assert "with-tag" not in [e.name for e in experiment_search(filter_string="tags.team IS NULL").items]
+
+
+@pytest.mark.parametrize(("search", "filter_string"), [
+    (registered_model_search, "tags.team IS NULL"),
+    (model_version_search, "tags.team IS NOT NULL"),
+    (lambda **kwargs: run_search(experiment_ids=["0"], **kwargs), "metrics.loss IS NULL"),
+    (lambda **kwargs: run_search(experiment_ids=["0"], **kwargs), "attributes.status IS NULL"),
+])
+def test_it_refuses_presence_tests_where_mlflow_does(search, filter_string):
+    with pytest.raises(FilterSyntaxError, match="Invalid comparator 'IS"):
+        search(filter_string=filter_string)
+
+
+@pytest.mark.parametrize(("search", "filter_string"), [
+    (registered_model_search, "tags.team IN ('ds')"),
+    (model_version_search, "tags.team NOT IN ('ds')"),
+    (experiment_search, "tags.team IN ('ds')"),
+    (lambda **kwargs: run_search(experiment_ids=["0"], **kwargs), "params.lr IN ('0.1')"),
+    (registered_model_search, "tags.`mlflow.prompt.is_prompt` IN ('true')"),
+])
+def test_it_refuses_in_lists_on_tags_and_params_as_mlflow_does(search, filter_string):
+    with pytest.raises(FilterSyntaxError, match="Invalid comparator '(NOT )?IN' for string"):
+        search(filter_string=filter_string)
+
+
+def test_logged_model_search_takes_in_lists_on_tags_as_mlflow_does(experiment):
+    model = logged_model_create(experiment=experiment, name="m", tags=[("team", "ds")])
+    found = logged_model_search(experiment_ids=[experiment.pk], filter_string="tags.team IN ('ds', 'ml')")
+    assert [m.pk for m in found.items] == [model.pk]

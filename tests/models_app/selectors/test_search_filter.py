@@ -20,6 +20,11 @@ def test_it_parses_in_and_not_in_lists():
     assert parse_filter("name not in ('x')") == [Clause("attribute", "name", "NOT IN", ("x",))]
 
 
+def test_it_parses_presence_comparators_without_a_value():
+    assert parse_filter("tags.team IS NULL and params.lr is not null") == [
+        Clause("tag", "team", "IS NULL", None), Clause("param", "lr", "IS NOT NULL", None)]
+
+
 def test_it_reads_integers_and_floats():
     assert parse_filter("version_number = 3") == [Clause("attribute", "version_number", "=", 3)]
     assert parse_filter("metrics.loss < -1.5e-3") == [Clause("metric", "loss", "<", -0.0015)]
@@ -86,7 +91,8 @@ MALFORMED_FILTERS = [
     ("name", "missing comparator after 'name'"),
     ("name =", "missing value after '='"),
     ("name 'x'", "expected a comparator after 'name', got ''x''"),
-    ("name IS NULL", "unsupported comparator 'IS ...' after 'name'"),
+    ("tags.a IS 'x'", "expected NULL or NOT NULL after 'a IS'"),
+    ("tags.a IS NOT 'x'", "expected NULL or NOT NULL after 'a IS'"),
     ("name NOT LIKE 'x'", "unsupported comparator 'NOT ...' after 'name'"),
     ("= 'x'", "expected a key, got '='"),
     ("'name' = 'x'", "expected a key, got the quoted value 'name'"),

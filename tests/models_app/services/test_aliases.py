@@ -87,7 +87,8 @@ def test_it_treats_deleting_a_missing_alias_as_a_no_op():
 def test_it_refuses_reserved_aliases(alias):
     model = _model_with_versions(1)
 
-    with pytest.raises(InvalidParameter, match=f"Invalid alias name: '{alias}'.*reserved"):
+    # MLflow's words: "'latest' alias name (case insensitive) is reserved.", "Version alias name 'v3' is reserved."
+    with pytest.raises(InvalidParameter, match="alias name.* is reserved"):
         _set(model, alias, 1)
     assert not RegisteredModelAlias.objects.exists()
 
