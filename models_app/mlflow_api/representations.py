@@ -45,7 +45,7 @@ def run_info_json(run: Run) -> dict:
     return {key: value for key, value in info.items() if value is not None}
 
 
-def run_json(run: Run) -> dict:
+def run_json(run: Run, *, with_model_inputs: bool = False) -> dict:
     metrics = [
         {"key": m.key, "value": metric_value(m.value, m.is_nan), "timestamp": m.timestamp, "step": m.step}
         for m in run.latest_metrics.all()
@@ -54,10 +54,13 @@ def run_json(run: Run) -> dict:
         {"tags": run_input.tags, "dataset": dataset_json(run_input.dataset)} for run_input in run.inputs.all()
     ]
     outputs = [{"model_id": output.model_id, "step": output.step} for output in run.outputs.all()]
+    run_inputs = {"dataset_inputs": inputs} if inputs else {}
+    if with_model_inputs and (model_inputs := [{"model_id": row.model_id} for row in run.model_inputs.all()]):
+        run_inputs["model_inputs"] = model_inputs
     return {
         "info": run_info_json(run),
         "data": {"metrics": metrics, "params": key_values(run.params.all()), "tags": key_values(run.tags.all())},
-        "inputs": {"dataset_inputs": inputs} if inputs else {},
+        "inputs": run_inputs,
         "outputs": {"model_outputs": outputs} if outputs else {},
     }
 
@@ -86,7 +89,12 @@ def logged_model_json(model: LoggedModel) -> dict:
         "source_run_id": model.source_run_id or "",
         "tags": key_values(model.tags.all()),
     }
-    metrics = [{**metric_point_json(m), "run_id": m.run_id, "model_id": model.model_id} for m in model.metrics.all()]
+    metrics = [
+        {**metric_point_json(m), "run_id": m.run_id, "model_id": model.model_id,
+         **({"dataset_name": m.dataset_name} if m.dataset_name else {}),
+         **({"dataset_digest": m.dataset_digest} if m.dataset_digest else {})}
+        for m in model.metrics.all()
+    ]
     return {"info": info, "data": {"params": key_values(model.params.all()), "metrics": metrics}}
 
 

@@ -13,6 +13,7 @@ from .tracking import (
     Param,
     Run,
     RunInput,
+    RunModelInput,
     RunOutput,
     RunTag,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "RegisteredModelTag",
     "Run",
     "RunInput",
+    "RunModelInput",
     "RunOutput",
     "RunTag",
     "StageTransition",
