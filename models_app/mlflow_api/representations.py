@@ -98,7 +98,8 @@ def logged_model_json(model: LoggedModel) -> dict:
     return {"info": info, "data": {"params": key_values(model.params.all()), "metrics": metrics}}
 
 
-def model_version_json(version: ModelVersion) -> dict:
+def model_version_json(version: ModelVersion, job_states: dict | None = None) -> dict:
+    """`job_states`: {version pk: deployment_job_state message} (selectors.registry.deployment_job_states)."""
     data = {
         "name": version.registered_model.name,
         "version": str(version.version),
@@ -117,19 +118,30 @@ def model_version_json(version: ModelVersion) -> dict:
     }
     if version.logged_model_id:
         data["model_id"] = version.logged_model_id
+    if job_states and (state := job_states.get(version.pk)):
+        data["deployment_job_state"] = state
     return data
 
 
-def registered_model_json(model: RegisteredModel) -> dict:
+def registered_model_latest_versions(model: RegisteredModel) -> list[ModelVersion]:
     versions = getattr(model, "all_versions", None)
     if versions is None:
         versions = list(model.versions.all())
-    return {
+    return latest_versions_per_stage(versions)
+
+
+def registered_model_json(model: RegisteredModel, job_states: dict | None = None,
+                          job_ids: dict | None = None) -> dict:
+    """`job_states` as for model_version_json; `job_ids`: {model pk: deployment_job_id}."""
+    data = {
         "name": model.name,
         "creation_timestamp": model.creation_timestamp,
         "last_updated_timestamp": model.last_updated_timestamp,
         "description": model.description,
-        "latest_versions": [model_version_json(v) for v in latest_versions_per_stage(versions)],
+        "latest_versions": [model_version_json(v, job_states) for v in registered_model_latest_versions(model)],
         "tags": key_values(model.tags.all()),
         "aliases": [{"alias": a.alias, "version": str(a.model_version.version)} for a in model.aliases.all()],
     }
+    if job_ids and (job_id := job_ids.get(model.pk)):
+        data["deployment_job_id"] = job_id
+    return data
