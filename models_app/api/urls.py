@@ -1,8 +1,8 @@
-# /api/v1/models/...  /api/v1/audit-events/...
+# /api/v1/models/...  /api/v1/runs/<run_id>/  /api/v1/audit-events/...
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import AuditEventViewSet, ModelVersionViewSet, RegisteredModelViewSet
+from .views import AuditEventViewSet, ModelVersionViewSet, RegisteredModelViewSet, RunViewSet
 
 app_name = "models_app-api"
 
@@ -13,10 +13,12 @@ router.register("audit-events", AuditEventViewSet, basename="auditevent")
 version_list = ModelVersionViewSet.as_view({"get": "list"})
 version_detail = ModelVersionViewSet.as_view({"get": "retrieve", "delete": "destroy"})
 version_transition = ModelVersionViewSet.as_view({"post": "transition"})
+run_detail = RunViewSet.as_view({"get": "retrieve"})
 
 urlpatterns = [
     path("models/<str:name>/versions/", version_list, name="modelversion-list"),
     path("models/<str:name>/versions/<int:version>/", version_detail, name="modelversion-detail"),
     path("models/<str:name>/versions/<int:version>/transition/", version_transition, name="modelversion-transition"),
+    path("runs/<str:run_id>/", run_detail, name="run-detail"),
     *router.urls,
 ]

@@ -37,7 +37,8 @@ def run_with_details(queryset: QuerySet[Run]) -> QuerySet[Run]:
 def run_get(*, run_id: str) -> Run:
     if not run_id:
         raise InvalidParameter("Missing value for required parameter 'run_id'.")
-    run = run_with_details(Run.objects.filter(pk=run_id)).prefetch_related("model_inputs").first()
+    run = run_with_details(Run.objects.filter(pk=run_id)).select_related("created_by").prefetch_related(
+        "model_inputs").first()
     if run is None:
         raise NotFound(f"Run with id={run_id} not found")
     return run
