@@ -4,6 +4,8 @@ Types follow what the MLflow client's protobuf parser enforces: ids and versions
 timestamps integers, tags/params/metrics lists of {"key", "value"}. Reads only what the selectors
 prefetched; nothing here queries on its own.
 """
+import json
+
 from ..models import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run
 from ..selectors.registry import latest_versions_per_stage
 
@@ -144,4 +146,33 @@ def registered_model_json(model: RegisteredModel, job_states: dict | None = None
     }
     if job_ids and (job_id := job_ids.get(model.pk)):
         data["deployment_job_id"] = job_id
+    return data
+
+
+def evaluation_dataset_json(dataset, experiment_ids: list[str] | None = None) -> dict:
+    """MLflow's Dataset message (datasets.proto): tags, schema and profile are JSON text, as MLflow sends them."""
+    data = {
+        "dataset_id": dataset.dataset_id,
+        "name": dataset.name,
+        "tags": json.dumps({tag.key: tag.value for tag in dataset.tags.all()}),
+        "digest": dataset.digest,
+        "created_time": dataset.created_time,
+        "last_update_time": dataset.last_update_time,
+    }
+    for field in ("schema", "profile", "created_by", "last_updated_by"):
+        if getattr(dataset, field) is not None:
+            data[field] = getattr(dataset, field)
+    if experiment_ids is not None:
+        data["experiment_ids"] = experiment_ids
+    return data
+
+
+def evaluation_record_dict(record) -> dict:
+    """One record as MLflow's DatasetRecord.to_dict() gives it (records/get sends a JSON list of these)."""
+    data = {"dataset_record_id": record.dataset_record_id, "dataset_id": record.dataset_id, "inputs": record.inputs,
+            "tags": record.tags or {}, "created_time": record.created_time,
+            "last_update_time": record.last_update_time}
+    for field in ("outputs", "expectations", "source", "source_id", "source_type", "created_by", "last_updated_by"):
+        if getattr(record, field) is not None:
+            data[field] = getattr(record, field)
     return data
