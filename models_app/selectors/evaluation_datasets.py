@@ -11,7 +11,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from ..exceptions import InvalidParameter, NotFound, Unauthenticated
 from ..models import EvaluationDataset, EvaluationDatasetRecord, EvaluationDatasetTag
 from ..search_filter import parse_filter
-from .search import SearchPage, _max_results, page_token_decode, page_token_encode
+from .search import SearchPage, _experiment_ids, _max_results, page_token_decode, page_token_encode
 from .search_clauses import NUMERIC, Attribute, EntitySpec, KeyValueTable, clauses_to_q, ordered
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
@@ -66,17 +66,10 @@ def evaluation_dataset_search(*, actor, experiment_ids=(), filter_string=None, m
     offset = page_token_decode(page_token)
     queryset = _datasets(actor, write=False).filter(clauses_to_q(EVALUATION_DATASET_SPEC, parse_filter(filter_string)))
     if experiment_ids:
-        queryset = queryset.filter(experiments__in=_integers(experiment_ids)).distinct()
+        queryset = queryset.filter(experiments__in=_experiment_ids(experiment_ids)).distinct()
     rows = list(ordered(queryset, EVALUATION_DATASET_SPEC, list(order_by or ()))[offset:offset + limit + 1])
     token = page_token_encode(offset + limit) if len(rows) > limit else None
     return SearchPage(items=rows[:limit], next_page_token=token)
-
-
-def _integers(values) -> list[int]:
-    try:
-        return [int(str(value)) for value in values]
-    except ValueError:
-        raise InvalidParameter(f"Invalid experiment ids {list(values)!r}: experiment ids are integers.") from None
 
 
 def evaluation_dataset_experiment_ids(*, dataset: EvaluationDataset) -> list[str]:

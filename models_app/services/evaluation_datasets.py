@@ -13,6 +13,7 @@ from django.db import transaction
 from ..exceptions import InvalidParameter, NotFound
 from ..models import EvaluationDataset, EvaluationDatasetRecord, EvaluationDatasetTag, Experiment
 from ..models.base import now_ms
+from ..selectors.search import _experiment_ids
 from .common import require_text, upsert_key_values, user_or_none, validate_key_value
 
 MLFLOW_USER_TAG = "mlflow.user"
@@ -27,12 +28,7 @@ def evaluation_dataset_digest(name: str, last_update_time: int) -> str:
 
 
 def _experiments(experiment_ids) -> list[Experiment]:
-    ids = []
-    for value in experiment_ids or ():
-        try:
-            ids.append(int(str(value)))
-        except ValueError:
-            raise InvalidParameter(f"Invalid experiment id '{value}': experiment ids are integers.") from None
+    ids = _experiment_ids(experiment_ids)
     found = {experiment.pk: experiment for experiment in Experiment.objects.filter(pk__in=ids)}
     for pk in ids:
         if pk not in found:

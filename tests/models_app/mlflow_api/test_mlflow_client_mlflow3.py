@@ -15,6 +15,11 @@ from .test_mlflow_client import PIP_REQUIREMENTS, tracking  # noqa: F401 (tracki
 pytestmark = [pytest.mark.mlflow_client]
 
 
+@pytest.fixture
+def experiment_named(tracking):  # noqa: F811
+    return lambda name: mlflow.set_experiment(name).experiment_id
+
+
 def _dataset(name: str):
     return mlflow.data.from_numpy(np.arange(6, dtype=float).reshape(3, 2), name=name)
 
@@ -79,3 +84,27 @@ def test_a_run_keeps_the_client_user_and_records_the_owner(tracking, owner):  # 
     api.force_authenticate(owner)
     body = api.get(f"/api/v1/runs/{run.info.run_id}/").json()
     assert (body["user_id"], body["owner"]) == (getpass.getuser(), "owner")
+
+
+def test_genai_evaluation_datasets_round_trip(tracking, experiment_named):  # noqa: F811
+    from mlflow.genai import datasets
+
+    experiment_id = experiment_named("genai-eval")
+    dataset = datasets.create_dataset(name="support_qa", experiment_id=experiment_id, tags={"team": "ml"})
+    assert dataset.dataset_id.startswith("d-")
+    dataset.merge_records([{"inputs": {"question": "What is MLflow?"}, "expectations": {"answer": "A platform"}},
+                           {"inputs": {"question": "What is a run?"}}])
+    dataset.merge_records([{"inputs": {"question": "What is MLflow?"}, "expectations": {"style": "short"}}])
+
+    fetched = datasets.get_dataset(dataset_id=dataset.dataset_id)
+    frame = fetched.to_df()
+    assert sorted(row["question"] for row in frame["inputs"]) == ["What is MLflow?", "What is a run?"]
+    expectations = {row["inputs"]["question"]: row["expectations"] for _, row in frame.iterrows()}
+    assert expectations["What is MLflow?"] == {"answer": "A platform", "style": "short"}
+    assert fetched.experiment_ids == [experiment_id]
+    assert fetched.tags["team"] == "ml"
+
+    assert [d.dataset_id for d in datasets.search_datasets(experiment_ids=[experiment_id])] == [dataset.dataset_id]
+    assert datasets.get_dataset(name="support_qa").dataset_id == dataset.dataset_id
+    datasets.delete_dataset(dataset_id=dataset.dataset_id)
+    assert list(datasets.search_datasets(experiment_ids=[experiment_id])) == []
