@@ -5,7 +5,7 @@ records as JSON text too.
 """
 import json
 
-from ..exceptions import InvalidParameter
+from ..exceptions import InvalidParameter, NotFound
 from ..selectors import evaluation_datasets as selectors
 from ..services import evaluation_datasets as services
 from .base import mlflow_view, ok, paged
@@ -63,7 +63,10 @@ def search_datasets(request, fields, actor):
 @mlflow_view
 def set_dataset_tags(request, fields, actor, dataset_id):
     tags = _json_text(fields, "tags", required=True)
-    services.evaluation_dataset_set_tags(dataset=_dataset(dataset_id, actor, write=True), tags=tags)
+    dataset = selectors.evaluation_dataset_find(dataset_id=dataset_id, actor=actor, write=True)
+    if dataset is None:
+        raise NotFound(f"Could not find evaluation dataset with ID {dataset_id}")  # MLflow's words for this call
+    services.evaluation_dataset_set_tags(dataset=dataset, tags=tags)
     return ok()
 
 

@@ -92,7 +92,8 @@ def test_tags_set_merge_and_delete(v3):
     assert v3.delete(f"datasets/{dataset_id}/tags/a").status_code == 200
     assert v3.delete(f"datasets/{dataset_id}/tags/a").status_code == 200  # idempotent
     assert json.loads(v3.get(f"datasets/{dataset_id}").json()["dataset"]["tags"]) == {"b": "2"}
-    assert_error(v3.patch("datasets/d-missing/tags", {"tags": "{}"}), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(v3.patch("datasets/d-missing/tags", {"tags": "{}"}), 404, "RESOURCE_DOES_NOT_EXIST",
+                 "Could not find evaluation dataset with ID d-missing")
 
 
 def test_experiment_association(v3, experiment, default_experiment):
