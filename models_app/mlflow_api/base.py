@@ -180,7 +180,7 @@ def _json_body(request: HttpRequest) -> dict:
     try:
         # json accepts the bare NaN / Infinity constants MLflow clients send as metric values.
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting too deep to parse
         raise InvalidParameter(f"The request body is not valid JSON: {raw[:80]!r}.") from None
     if not isinstance(body, dict):
         raise InvalidParameter("The request body must be a JSON object.")

@@ -18,7 +18,7 @@ def _json_text(fields, name: str, *, required: bool):
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise InvalidParameter(f"Parameter '{name}' must be JSON text, got {text[:80]!r}.") from None
 
 

@@ -137,3 +137,35 @@ def test_datasets_need_a_signed_in_account(client, settings):
     anonymous = MlflowApi(client, None, prefix="/api/3.0/mlflow/")
     assert_error(anonymous.post("datasets/create", {"name": "x"}), 401, "UNAUTHENTICATED")
     assert_error(anonymous.post("datasets/search", {}), 401, "UNAUTHENTICATED")
+
+
+@pytest.mark.parametrize("records", [
+    json.dumps([{"inputs": "not an object"}]),
+    json.dumps([{"inputs": {"q": "nul \u0000 byte"}}]),
+    json.dumps([{"inputs": {"q": 1}, "source": {"source_type": "ALIEN"}}]),
+    json.dumps([{"inputs": {"q": 1}, "source": {"source_type": "CODE", "source_data": {"source_id": "x" * 300}}}]),
+    json.dumps([{"inputs": {"q": 1}, "tags": ["a"]}]),
+    json.dumps([1, 2]),
+    "[" * 5000 + "]" * 5000,
+])
+def test_hostile_records_are_refused_with_a_4xx_and_write_nothing(v3, records):
+    dataset_id = _create(v3)["dataset_id"]
+    response = v3.post(f"datasets/{dataset_id}/records", {"records": records})
+    assert 400 <= response.status_code < 500, response.content
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert json.loads(v3.get(f"datasets/{dataset_id}/records").json()["records"]) == []
+
+
+def test_hostile_names_and_tags_are_refused(v3):
+    assert_error(v3.post("datasets/create", {"name": "n" * 256}), 400, "INVALID_PARAMETER_VALUE", "'name'")
+    assert_error(v3.post("datasets/create", {"name": "x", "tags": json.dumps({"k" * 300: "v"})}), 400,
+                 "INVALID_PARAMETER_VALUE")
+    assert_error(v3.post("datasets/create", {"name": "x", "tags": json.dumps(["a"])}), 400,
+                 "INVALID_PARAMETER_VALUE", "'tags'")
+    assert_error(v3.post("datasets/create", {"name": "x", "experiment_ids": ["abc"]}), 400,
+                 "INVALID_PARAMETER_VALUE")
+
+
+def test_a_body_nested_too_deep_is_a_400(v3):
+    response = v3.post("datasets/create", '{"name": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert_error(response, 400, "INVALID_PARAMETER_VALUE", "not valid JSON")
