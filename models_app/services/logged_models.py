@@ -98,7 +98,9 @@ def logged_model_link_version(*, logged_model: LoggedModel, name: str, version: 
     the version an integer as MLflow writes it; an entry already there is not added twice.
     """
     entry = {"name": name, "version": version}
-    tag = LoggedModelTag.objects.select_for_update().filter(logged_model=logged_model, key=MODEL_VERSIONS_TAG).first()
+    # The logged model's row lock orders registrations of two models from one logged model, so neither entry is lost.
+    LoggedModel.objects.select_for_update().filter(pk=logged_model.pk).first()
+    tag = LoggedModelTag.objects.filter(logged_model=logged_model, key=MODEL_VERSIONS_TAG).first()
     try:
         entries = json.loads(tag.value) if tag is not None else []
     except ValueError:
