@@ -18,6 +18,7 @@ from models_app.services.artifacts import artifact_path_lock, artifact_uri_to_pa
 from models_app.services.audit import actor_display_name, audit_record
 
 from .choices import OPEN_REVIEW_STATUSES, RESERVED_TAG_KEYS, ReviewAction, ReviewRequestStatus
+from .deployment_jobs import deployment_job_ids, deployment_job_states
 from .models import ApprovalPolicy, ReviewRequest
 from .selectors import (
     approval_level,
@@ -161,6 +162,12 @@ class ApprovalsGovernance(Governance):
 
     def pending_review_counts(self, registered_models: list) -> dict[int, int]:
         return open_review_request_counts(registered_models)
+
+    def deployment_job_states(self, versions: list) -> dict:
+        return deployment_job_states(versions)
+
+    def deployment_job_ids(self, registered_models: list) -> dict[int, str]:
+        return deployment_job_ids(registered_models) if registered_models else {}
 
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         permission_grant_creator(registered_model=registered_model, actor=actor, entry_point=EntryPoint.SYSTEM)

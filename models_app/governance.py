@@ -56,6 +56,31 @@ class AliasChange:
     from_version: ModelVersion | None = None  # the version the alias points to now, when deleting it
 
 
+class DeploymentJobRunState(models.TextChoices):
+    """MLflow 3's ModelVersionDeploymentJobState.DeploymentJobRunState values that governance reports."""
+
+    PENDING = "PENDING", "Pending"
+    RUNNING = "RUNNING", "Running"
+    APPROVAL = "APPROVAL", "Awaiting approval"
+    SUCCEEDED = "SUCCEEDED", "Succeeded"
+    FAILED = "FAILED", "Failed"
+
+
+@dataclass(frozen=True)
+class DeploymentJobState:
+    """MLflow 3's ModelVersionDeploymentJobState: a version's promotion seen as a deployment job's run."""
+
+    job_id: str
+    run_id: str
+    run_state: DeploymentJobRunState
+    current_task_name: str
+    job_state: str = "CONNECTED"  # MLflow's DeploymentJobConnection.State: the job exists and is reachable
+
+    def as_json(self) -> dict:
+        return {"job_id": self.job_id, "run_id": self.run_id, "job_state": self.job_state,
+                "run_state": str(self.run_state), "current_task_name": self.current_task_name}
+
+
 class ModelChangeKind(models.TextChoices):
     """Changes that remove or rename what a policy governs (stage and alias moves have their own records)."""
 
@@ -111,6 +136,17 @@ class Governance:
 
     def pending_review_counts(self, registered_models: list) -> dict[int, int]:
         """Open review requests per registered model primary key, for listings (one query for all of them)."""
+        return {}
+
+    def deployment_job_states(self, versions: list) -> dict[int, DeploymentJobState]:
+        """Where each version's governed promotion stands, per version primary key, in MLflow 3's terms.
+
+        For listings: a fixed number of queries whatever the number of versions. Versions without one are left out.
+        """
+        return {}
+
+    def deployment_job_ids(self, registered_models: list) -> dict[int, str]:
+        """The id of the governed promotion workflow each model is connected to (its policy), per model primary key."""
         return {}
 
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:

@@ -4,11 +4,10 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from models_app.api.exception_handlers import endpoint_not_found
+from models_app.mlflow_api.urls import download_patterns
 
 # The API docs' bundles style their widgets with inline <style> elements; their scripts stay 'self' only.
 _docs_styles = csp_update({"style-src": ["'unsafe-inline'"]})
-
-from models_app.mlflow_api.urls import download_patterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),

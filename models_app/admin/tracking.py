@@ -3,6 +3,9 @@ from django.contrib import admin
 
 from ..models import (
     Dataset,
+    EvaluationDataset,
+    EvaluationDatasetRecord,
+    EvaluationDatasetTag,
     Experiment,
     ExperimentTag,
     LatestMetric,
@@ -14,6 +17,7 @@ from ..models import (
     Param,
     Run,
     RunInput,
+    RunModelInput,
     RunOutput,
     RunTag,
 )
@@ -135,3 +139,36 @@ class LoggedModelMetricAdmin(ReadOnlyAdmin):
     list_display = ("logged_model", "key", "value", "step", "timestamp", "run_id")
     list_select_related = ("logged_model",)
     search_fields = ("logged_model__model_id", "key")
+
+
+@admin.register(RunModelInput)
+class RunModelInputAdmin(ReadOnlyAdmin):
+    list_display = ("run", "model_id")
+    list_select_related = ("run",)
+    search_fields = ("run__run_uuid", "model_id")
+
+
+class EvaluationDatasetTagInline(KeyValueInline):
+    model = EvaluationDatasetTag
+
+
+@admin.register(EvaluationDataset)
+class EvaluationDatasetAdmin(ReadOnlyAdmin):
+    list_display = ("dataset_id", "name", "owner", "created_by", "last_update_time")
+    list_select_related = ("owner",)
+    search_fields = ("dataset_id", "name")
+    inlines = [EvaluationDatasetTagInline]
+
+
+@admin.register(EvaluationDatasetTag)
+class EvaluationDatasetTagAdmin(ReadOnlyAdmin):
+    list_display = ("dataset", "key", "value")
+    list_select_related = ("dataset",)
+    search_fields = ("dataset__dataset_id", "key")
+
+
+@admin.register(EvaluationDatasetRecord)
+class EvaluationDatasetRecordAdmin(ReadOnlyAdmin):
+    list_display = ("dataset_record_id", "dataset", "source_type", "created_time")
+    list_select_related = ("dataset",)
+    search_fields = ("dataset_record_id", "dataset__dataset_id")

@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..choices import Stage
-from ..models import AliasTransition, AuditEvent, ModelVersion, RegisteredModel, StageTransition
+from ..models import AliasTransition, AuditEvent, ModelVersion, RegisteredModel, Run, StageTransition
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
@@ -26,6 +26,19 @@ class AliasTransitionSerializer(serializers.ModelSerializer):
         model = AliasTransition
         fields = ["alias", "from_version", "to_version", "actor_name", "entry_point", "reason", "review_request_id",
                   "created_at"]
+
+
+class RunSerializer(serializers.ModelSerializer):
+    """A run: `user_id` is what the MLflow client sent (often the OS user), `owner` the account that created it."""
+
+    run_id = serializers.CharField(source="run_uuid")
+    experiment_id = serializers.CharField()
+    owner = serializers.CharField(source="created_by.username", default=None)
+
+    class Meta:
+        model = Run
+        fields = ["run_id", "experiment_id", "name", "status", "user_id", "owner", "start_time", "end_time",
+                  "lifecycle_stage", "artifact_uri"]
 
 
 class ModelVersionSummarySerializer(serializers.ModelSerializer):
@@ -62,7 +75,8 @@ class ModelVersionDetailSerializer(ModelVersionSummarySerializer):
         run = version.run
         return {
             "experiment": {"id": str(run.experiment_id), "name": run.experiment.name} if run else None,
-            "run": {"id": run.run_uuid, "name": run.name, "status": run.status} if run else None,
+            "run": {"id": run.run_uuid, "name": run.name, "status": run.status, "user_id": run.user_id,
+                    "owner": run.created_by.username if run.created_by else None} if run else None,
             "logged_model": {"id": version.logged_model_id} if version.logged_model_id else None,
         }
 

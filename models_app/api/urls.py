@@ -1,9 +1,9 @@
-# /api/v1/models/...  /api/v1/audit-events/...
+# /api/v1/models/...  /api/v1/runs/<run_id>/  /api/v1/audit-events/...
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .. import converters  # noqa: F401  (registers the id and version converters)
-from .views import AuditEventViewSet, ModelVersionViewSet, RegisteredModelViewSet
+from .views import AuditEventViewSet, ModelVersionViewSet, RegisteredModelViewSet, RunViewSet
 
 app_name = "models_app-api"
 
@@ -15,11 +15,13 @@ router.register("audit-events", AuditEventViewSet, basename="auditevent")
 version_list = ModelVersionViewSet.as_view({"get": "list"})
 version_detail = ModelVersionViewSet.as_view({"get": "retrieve", "delete": "destroy"})
 version_transition = ModelVersionViewSet.as_view({"post": "transition"})
+run_detail = RunViewSet.as_view({"get": "retrieve"})
 
 urlpatterns = [
     path("models/<str:name>/versions/", version_list, name="modelversion-list"),
     path("models/<str:name>/versions/<version:version>/", version_detail, name="modelversion-detail"),
     path("models/<str:name>/versions/<version:version>/transition/", version_transition,
          name="modelversion-transition"),
+    path("runs/<str:run_id>/", run_detail, name="run-detail"),
     *router.urls,
 ]

@@ -14,6 +14,7 @@ from ..choices import EntryPoint
 from ..models import ModelVersion
 from ..selectors import registry as registry_selectors
 from ..selectors.audit import audit_events_filtered
+from ..selectors.tracking import run_get
 from ..services.registry import model_version_delete, registered_model_delete, registered_model_rename
 from ..services.stages import model_version_transition_stage, registered_model_alias_delete, registered_model_alias_set
 from . import serializers
@@ -127,7 +128,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _version(self, name: str, number: str) -> ModelVersion:
         version = registry_selectors.model_version_get(name=name, version=number, actor=self.request.user)
         details = registry_selectors.model_version_with_details(ModelVersion.objects.filter(pk=version.pk))
-        version = details.select_related("run__experiment").get()
+        version = details.select_related("run__experiment", "run__created_by").get()
         model = version.registered_model
         version.stage_history_rows = list(registry_selectors.stage_history(registered_model=model,
                                                                            version=version.version))
@@ -154,6 +155,17 @@ class ModelVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             reason=data["comment"], force_reason=data["force_reason"],
         )
         return Response(serializers.ModelVersionDetailSerializer(self._version(name, version)).data)
+
+
+class RunViewSet(viewsets.GenericViewSet):
+    """A run, with who ran it: the MLflow client's user_id and the owning account."""
+
+    serializer_class = serializers.RunSerializer
+    lookup_field = "run_id"
+    lookup_value_regex = r"[0-9a-fA-F]{32}"
+
+    def retrieve(self, request: Request, run_id: str) -> Response:
+        return Response(serializers.RunSerializer(run_get(run_id=run_id)).data)
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,24 +1,30 @@
 """MLflow 3 logged-model messages: /api/2.0/mlflow/logged-models[/<model_id>[/tags|/params]]."""
 from ..selectors import search
-from ..selectors.tracking import experiment_get, logged_model_get, run_get
+from ..selectors.tracking import experiment_get
+from ..selectors.tracking import logged_model_get as _logged_model_get
 from ..services import logged_models as services
 from .base import mlflow_view, ok, paged
 from .representations import logged_model_json
 from .schema import ARRAY, ENUM, INT, REQUIRED, STRING, STRING_ITEMS, Schema
 
 
-def _model_json(model_id: str) -> dict:
-    return {"model": logged_model_json(logged_model_get(model_id=model_id))}
+def logged_model_get(*, model_id: str):
+    # As MLflow's store: only logged-models/get hides deleted models; the writes still reach them.
+    return _logged_model_get(model_id=model_id, allow_deleted=True)
+
+
+def _model_json(model_id: str, *, allow_deleted: bool = True) -> dict:
+    return {"model": logged_model_json(_logged_model_get(model_id=model_id, allow_deleted=allow_deleted))}
 
 
 @mlflow_view(schema=Schema(experiment_id=(STRING, REQUIRED), name=(STRING,), model_type=(STRING,),
                            source_run_id=(STRING,), params=(ARRAY,), tags=(ARRAY,)))
 def create_logged_model(request, fields, actor):
-    source_run_id = fields.text("source_run_id", required=False)
     model = services.logged_model_create(
         experiment=experiment_get(experiment_id=fields.text("experiment_id")),
-        name=fields.text("name", required=False),
-        source_run=run_get(run_id=source_run_id) if source_run_id else None,
+        # Without a name (or with an empty one) the server generates one, as MLflow's does.
+        name=fields.raw("name") or None,
+        source_run_id=fields.text("source_run_id", required=False),
         model_type=fields.text("model_type", required=False),
         params=fields.key_values("params"),
         tags=fields.key_values("tags"),
@@ -28,7 +34,7 @@ def create_logged_model(request, fields, actor):
 
 @mlflow_view
 def get_logged_model(request, fields, actor, model_id):
-    return ok(_model_json(model_id))
+    return ok(_model_json(model_id, allow_deleted=fields.boolean("allow_deleted")))
 
 
 @mlflow_view(schema=Schema(status=(ENUM, REQUIRED)))
@@ -68,9 +74,9 @@ def search_logged_models(request, fields, actor):
     page = search.logged_model_search(
         experiment_ids=fields.strings("experiment_ids"),
         filter_string=fields.text("filter", required=False),
-        max_results=fields.integer("max_results", default=100),
-        # MLflow 3 sends order_by as objects ({"field_name", "ascending", …}); the search reads them.
-        order_by=fields.raw("order_by") or (),
+        datasets=fields.objects("datasets"),
+        max_results=fields.integer("max_results"),
+        order_by=fields.objects("order_by"),
         page_token=fields.text("page_token", required=False) or None,
     )
     return ok(paged({"models": [logged_model_json(model) for model in page.items]}, page))

@@ -1,7 +1,7 @@
 """MLflow model-version messages: /api/2.0/mlflow/model-versions/*."""
 from ..choices import EntryPoint
 from ..selectors import search
-from ..selectors.registry import model_version_get, model_version_with_details
+from ..selectors.registry import deployment_job_states, model_version_get, model_version_with_details
 from ..services import registry as services
 from ..services.stages import model_version_transition_stage, stage_parse
 from .base import mlflow_view, ok, paged
@@ -18,7 +18,12 @@ def _version(fields, actor):
 def _version_json(version) -> dict:
     # Re-read with tags and aliases: the services return the row they wrote, without relations.
     fresh = model_version_with_details(type(version).objects.filter(pk=version.pk)).get()
-    return {"model_version": model_version_json(fresh)}
+    return {"model_version": with_job_state(fresh)}
+
+
+def with_job_state(version) -> dict:
+    """The version's message with its deployment_job_state, where governance has one."""
+    return model_version_json(version, deployment_job_states([version]))
 
 
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED), source=(STRING, REQUIRED), run_id=(STRING,), tags=(ARRAY,),
@@ -35,7 +40,7 @@ def create_model_version(request, fields, actor):
 
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED), version=(STRING, REQUIRED)))
 def get_model_version(request, fields, actor):
-    return ok({"model_version": model_version_json(_version(fields, actor))})
+    return ok({"model_version": with_job_state(_version(fields, actor))})
 
 
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED), version=(STRING, REQUIRED), description=(STRING,)))
@@ -72,7 +77,8 @@ def search_model_versions(request, fields, actor):
         page_token=fields.text("page_token", required=False) or None,
         actor=actor,
     )
-    return ok(paged({"model_versions": [model_version_json(v) for v in page.items]}, page))
+    states = deployment_job_states(page.items)
+    return ok(paged({"model_versions": [model_version_json(v, states) for v in page.items]}, page))
 
 
 @mlflow_view

@@ -3,6 +3,8 @@ from ..choices import EntryPoint
 from ..models import RegisteredModel
 from ..selectors import search
 from ..selectors.registry import (
+    deployment_job_ids,
+    deployment_job_states,
     latest_versions_per_stage,
     model_version_by_alias,
     registered_model_get,
@@ -17,7 +19,8 @@ from ..services.stages import (
     version_number_parse,
 )
 from .base import mlflow_view, ok, paged
-from .representations import model_version_json, registered_model_json
+from .model_versions import with_job_state
+from .representations import model_version_json, registered_model_json, registered_model_latest_versions
 from .schema import ARRAY, INT, REQUIRED, STRING, STRING_ITEMS, Schema, at_most
 
 API = EntryPoint.MLFLOW_API
@@ -25,6 +28,17 @@ API = EntryPoint.MLFLOW_API
 
 def _detailed(model: RegisteredModel) -> RegisteredModel:
     return registered_model_with_details(RegisteredModel.objects.filter(pk=model.pk)).get()
+
+
+def models_json(models: list[RegisteredModel]) -> list[dict]:
+    """Registered-model messages with governance's deployment fields, in a fixed number of queries for the list."""
+    states = deployment_job_states([v for model in models for v in registered_model_latest_versions(model)])
+    job_ids = deployment_job_ids(models)
+    return [registered_model_json(model, states, job_ids) for model in models]
+
+
+def _model_json(model: RegisteredModel) -> dict:
+    return {"registered_model": models_json([_detailed(model)])[0]}
 
 
 def _model(fields, actor) -> RegisteredModel:
@@ -37,19 +51,19 @@ def create_registered_model(request, fields, actor):
         name=fields.text("name"), actor=actor, entry_point=API,
         description=fields.text("description", required=False), tags=fields.key_values("tags"),
     )
-    return ok({"registered_model": registered_model_json(_detailed(model))})
+    return ok(_model_json(model))
 
 
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED)))
 def get_registered_model(request, fields, actor):
-    return ok({"registered_model": registered_model_json(_detailed(_model(fields, actor)))})
+    return ok(_model_json(_model(fields, actor)))
 
 
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED), new_name=(STRING, REQUIRED)))
 def rename_registered_model(request, fields, actor):
     model = services.registered_model_rename(registered_model=_model(fields, actor),
                                              new_name=fields.text("new_name"), actor=actor, entry_point=API)
-    return ok({"registered_model": registered_model_json(_detailed(model))})
+    return ok(_model_json(model))
 
 
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED), description=(STRING,)))
@@ -57,7 +71,7 @@ def update_registered_model(request, fields, actor):
     model = services.registered_model_update(registered_model=_model(fields, actor),
                                              description=fields.text("description", required=False),
                                              actor=actor, entry_point=API)
-    return ok({"registered_model": registered_model_json(_detailed(model))})
+    return ok(_model_json(model))
 
 
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED)))
@@ -76,7 +90,7 @@ def search_registered_models(request, fields, actor):
         page_token=fields.text("page_token", required=False) or None,
         actor=actor,
     )
-    return ok(paged({"registered_models": [registered_model_json(m) for m in page.items]}, page))
+    return ok(paged({"registered_models": models_json(page.items)}, page))
 
 
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED), key=(STRING, REQUIRED), value=(STRING,)))
@@ -97,7 +111,8 @@ def delete_registered_model_tag(request, fields, actor):
 def get_latest_versions(request, fields, actor):
     model = _detailed(_model(fields, actor))
     versions = latest_versions_per_stage(model.all_versions, fields.strings("stages") or None)
-    return ok({"model_versions": [model_version_json(v) for v in versions]})
+    states = deployment_job_states(versions)
+    return ok({"model_versions": [model_version_json(v, states) for v in versions]})
 
 
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED), alias=(STRING, REQUIRED), version=(STRING, REQUIRED)).then(
@@ -111,7 +126,7 @@ def set_alias(request, fields, actor):
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED), alias=(STRING, REQUIRED)).then(alias=alias_name_validate))
 def get_alias(request, fields, actor):
     version = model_version_by_alias(name=fields.text("name"), alias=fields.text("alias"), actor=actor)
-    return ok({"model_version": model_version_json(version)})
+    return ok({"model_version": with_job_state(version)})
 
 
 @mlflow_view(schema=Schema(name=(STRING, REQUIRED), alias=(STRING, REQUIRED)).then(alias=alias_name_validate))

@@ -4,6 +4,8 @@ Types follow what the MLflow client's protobuf parser enforces: ids and versions
 timestamps integers, tags/params/metrics lists of {"key", "value"}. Reads only what the selectors
 prefetched; nothing here queries on its own.
 """
+import json
+
 from ..models import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run
 from ..selectors.registry import latest_versions_per_stage
 
@@ -45,7 +47,7 @@ def run_info_json(run: Run) -> dict:
     return {key: value for key, value in info.items() if value is not None}
 
 
-def run_json(run: Run) -> dict:
+def run_json(run: Run, *, with_model_inputs: bool = False) -> dict:
     metrics = [
         {"key": m.key, "value": metric_value(m.value, m.is_nan), "timestamp": m.timestamp, "step": m.step}
         for m in run.latest_metrics.all()
@@ -54,10 +56,13 @@ def run_json(run: Run) -> dict:
         {"tags": run_input.tags, "dataset": dataset_json(run_input.dataset)} for run_input in run.inputs.all()
     ]
     outputs = [{"model_id": output.model_id, "step": output.step} for output in run.outputs.all()]
+    run_inputs = {"dataset_inputs": inputs} if inputs else {}
+    if with_model_inputs and (model_inputs := [{"model_id": row.model_id} for row in run.model_inputs.all()]):
+        run_inputs["model_inputs"] = model_inputs
     return {
         "info": run_info_json(run),
         "data": {"metrics": metrics, "params": key_values(run.params.all()), "tags": key_values(run.tags.all())},
-        "inputs": {"dataset_inputs": inputs} if inputs else {},
+        "inputs": run_inputs,
         "outputs": {"model_outputs": outputs} if outputs else {},
     }
 
@@ -86,11 +91,17 @@ def logged_model_json(model: LoggedModel) -> dict:
         "source_run_id": model.source_run_id or "",
         "tags": key_values(model.tags.all()),
     }
-    metrics = [{**metric_point_json(m), "run_id": m.run_id, "model_id": model.model_id} for m in model.metrics.all()]
+    metrics = [
+        {**metric_point_json(m), "run_id": m.run_id, "model_id": model.model_id,
+         **({"dataset_name": m.dataset_name} if m.dataset_name else {}),
+         **({"dataset_digest": m.dataset_digest} if m.dataset_digest else {})}
+        for m in model.metrics.all()
+    ]
     return {"info": info, "data": {"params": key_values(model.params.all()), "metrics": metrics}}
 
 
-def model_version_json(version: ModelVersion) -> dict:
+def model_version_json(version: ModelVersion, job_states: dict | None = None) -> dict:
+    """`job_states`: {version pk: deployment_job_state message} (selectors.registry.deployment_job_states)."""
     data = {
         "name": version.registered_model.name,
         "version": str(version.version),
@@ -109,19 +120,59 @@ def model_version_json(version: ModelVersion) -> dict:
     }
     if version.logged_model_id:
         data["model_id"] = version.logged_model_id
+    if job_states and (state := job_states.get(version.pk)):
+        data["deployment_job_state"] = state
     return data
 
 
-def registered_model_json(model: RegisteredModel) -> dict:
+def registered_model_latest_versions(model: RegisteredModel) -> list[ModelVersion]:
     versions = getattr(model, "all_versions", None)
     if versions is None:
         versions = list(model.versions.all())
-    return {
+    return latest_versions_per_stage(versions)
+
+
+def registered_model_json(model: RegisteredModel, job_states: dict | None = None,
+                          job_ids: dict | None = None) -> dict:
+    """`job_states` as for model_version_json; `job_ids`: {model pk: deployment_job_id}."""
+    data = {
         "name": model.name,
         "creation_timestamp": model.creation_timestamp,
         "last_updated_timestamp": model.last_updated_timestamp,
         "description": model.description,
-        "latest_versions": [model_version_json(v) for v in latest_versions_per_stage(versions)],
+        "latest_versions": [model_version_json(v, job_states) for v in registered_model_latest_versions(model)],
         "tags": key_values(model.tags.all()),
         "aliases": [{"alias": a.alias, "version": str(a.model_version.version)} for a in model.aliases.all()],
     }
+    if job_ids and (job_id := job_ids.get(model.pk)):
+        data["deployment_job_id"] = job_id
+    return data
+
+
+def evaluation_dataset_json(dataset, experiment_ids: list[str] | None = None) -> dict:
+    """MLflow's Dataset message (datasets.proto): tags, schema and profile are JSON text, as MLflow sends them."""
+    data = {
+        "dataset_id": dataset.dataset_id,
+        "name": dataset.name,
+        "tags": json.dumps({tag.key: tag.value for tag in dataset.tags.all()}),
+        "digest": dataset.digest,
+        "created_time": dataset.created_time,
+        "last_update_time": dataset.last_update_time,
+    }
+    for field in ("schema", "profile", "created_by", "last_updated_by"):
+        if getattr(dataset, field) is not None:
+            data[field] = getattr(dataset, field)
+    if experiment_ids is not None:
+        data["experiment_ids"] = experiment_ids
+    return data
+
+
+def evaluation_record_dict(record) -> dict:
+    """One record as MLflow's DatasetRecord.to_dict() gives it (records/get sends a JSON list of these)."""
+    data = {"dataset_record_id": record.dataset_record_id, "dataset_id": record.dataset_id, "inputs": record.inputs,
+            "tags": record.tags or {}, "created_time": record.created_time,
+            "last_update_time": record.last_update_time}
+    for field in ("outputs", "expectations", "source", "source_id", "source_type", "created_by", "last_updated_by"):
+        if getattr(record, field) is not None:
+            data[field] = getattr(record, field)
+    return data

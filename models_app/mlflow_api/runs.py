@@ -31,7 +31,8 @@ def create_run(request, fields, actor):
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING)))
 def get_run(request, fields, actor):
-    return ok({"run": run_json(_run(fields))})
+    # As MLflow's runs/get (and not its runs/search), the answer lists the logged models the run used.
+    return ok({"run": run_json(_run(fields), with_model_inputs=True)})
 
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), end_time=(INT,), status=(STRING,), run_name=(STRING,)))
@@ -71,14 +72,18 @@ def search_runs(request, fields, actor):
 
 def _metric(item: dict) -> MetricPoint:
     return MetricPoint.parse(key=item.get("key"), value=item.get("value"), timestamp=item.get("timestamp"),
-                             step=item.get("step"), model_id=item.get("model_id"))
+                             step=item.get("step"), model_id=item.get("model_id"),
+                             dataset_name=item.get("dataset_name"), dataset_digest=item.get("dataset_digest"))
+
+
+_METRIC_FIELDS = ("key", "value", "timestamp", "step", "model_id", "dataset_name", "dataset_digest")
 
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), key=(REQUIRED, STRING), value=(REQUIRED, FLOAT),
                            timestamp=(INT, REQUIRED), step=(INT,), model_id=(STRING,), dataset_name=(STRING,),
                            dataset_digest=(STRING,)))
 def log_metric(request, fields, actor):
-    point = _metric({name: fields.raw(name) for name in ("key", "value", "timestamp", "step", "model_id")})
+    point = _metric({name: fields.raw(name) for name in _METRIC_FIELDS})
     services.run_log_metric(run=_run(fields), point=point)
     return ok()
 
@@ -124,7 +129,8 @@ def _dataset_input(item: dict) -> DatasetInput:
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), datasets=(ARRAY,), models=(ARRAY,)))
 def log_inputs(request, fields, actor):
-    services.run_log_inputs(run=_run(fields), inputs=[_dataset_input(item) for item in fields.objects("datasets")])
+    services.run_log_inputs(run=_run(fields), inputs=[_dataset_input(item) for item in fields.objects("datasets")],
+                            model_ids=[item.get("model_id") for item in fields.objects("models")])
     return ok()
 
 

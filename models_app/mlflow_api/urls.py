@@ -5,7 +5,7 @@ answer a JSON 404 ENDPOINT_NOT_FOUND, which the client reports by code (an HTML 
 """
 from django.urls import include, path, re_path
 
-from . import artifacts, experiments, logged_models, model_versions, registered_models, runs
+from . import artifacts, datasets, experiments, logged_models, model_versions, registered_models, runs
 from .base import by_method, endpoint_not_found
 
 # /2.0/mlflow/experiments/
@@ -82,6 +82,21 @@ model_version_patterns = [
     path("model-versions/delete-tag", by_method(DELETE=model_versions.delete_model_version_tag)),
 ]
 
+# /3.0/mlflow/datasets/ (evaluation datasets); "search" and "create" before the id patterns
+dataset_patterns = [
+    path("datasets/create", by_method(POST=datasets.create_dataset)),
+    path("datasets/search", by_method(GET=datasets.search_datasets, POST=datasets.search_datasets)),
+    path("datasets/<str:dataset_id>", by_method(GET=datasets.get_dataset, DELETE=datasets.delete_dataset)),
+    path("datasets/<str:dataset_id>/tags", by_method(PATCH=datasets.set_dataset_tags)),
+    path("datasets/<str:dataset_id>/tags/<path:key>", by_method(DELETE=datasets.delete_dataset_tag)),
+    path("datasets/<str:dataset_id>/records", by_method(GET=datasets.get_dataset_records,
+                                                        POST=datasets.upsert_dataset_records,
+                                                        DELETE=datasets.delete_dataset_records)),
+    path("datasets/<str:dataset_id>/experiment-ids", by_method(GET=datasets.get_dataset_experiment_ids)),
+    path("datasets/<str:dataset_id>/add-experiments", by_method(POST=datasets.add_dataset_to_experiments)),
+    path("datasets/<str:dataset_id>/remove-experiments", by_method(POST=datasets.remove_dataset_from_experiments)),
+]
+
 # /2.0/mlflow-artifacts/artifacts
 artifact_patterns = [
     path("artifacts", by_method(GET=artifacts.list_artifacts)),
@@ -105,5 +120,5 @@ urlpatterns = [
     path("2.0/mlflow/", include(mlflow_patterns)),
     path("2.0/mlflow-artifacts/", include([*artifact_patterns, _unknown])),
     path("3.0/mlflow/server-info", by_method(GET=artifacts.server_info)),
-    re_path(r"^(?P<unknown>3\.0/mlflow/.*)$", endpoint_not_found),
+    path("3.0/mlflow/", include([*dataset_patterns, _unknown])),
 ]

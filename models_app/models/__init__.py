@@ -1,5 +1,6 @@
 """The registry domain: MLflow's entities plus history and audit."""
 from .audit import AuditChainHead, AuditEvent
+from .evaluation_datasets import EvaluationDataset, EvaluationDatasetRecord, EvaluationDatasetTag
 from .history import AliasTransition, StageTransition
 from .logged_models import LoggedModel, LoggedModelMetric, LoggedModelParam, LoggedModelTag
 from .registry import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelAlias, RegisteredModelTag
@@ -13,6 +14,7 @@ from .tracking import (
     Param,
     Run,
     RunInput,
+    RunModelInput,
     RunOutput,
     RunTag,
 )
@@ -23,6 +25,9 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Dataset",
+    "EvaluationDataset",
+    "EvaluationDatasetRecord",
+    "EvaluationDatasetTag",
     "Experiment",
     "ExperimentTag",
     "LatestMetric",
@@ -39,6 +44,7 @@ __all__ = [
     "RegisteredModelTag",
     "Run",
     "RunInput",
+    "RunModelInput",
     "RunOutput",
     "RunTag",
     "StageTransition",

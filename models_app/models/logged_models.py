@@ -10,7 +10,9 @@ class LoggedModel(models.Model):
     model_id = models.CharField(max_length=64, primary_key=True, default=new_logged_model_id)
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="logged_models")
     name = models.CharField(max_length=500)
-    source_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="logged_models")
+    # No database constraint: MLflow records the source run id as the client sends it, run known here or not.
+    source_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False,
+                                   related_name="logged_models")
     artifact_location = models.CharField(max_length=1000, blank=True)
     status = models.CharField(max_length=32, choices=LoggedModelStatus.choices, default=LoggedModelStatus.PENDING)
     status_message = models.TextField(blank=True)

@@ -176,3 +176,16 @@ class RunOutput(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} -> {self.model_id}"
+
+
+class RunModelInput(models.Model):
+    """A logged model a run used as an input (runs/log-inputs with `models`), e.g. the model it evaluated."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="model_inputs")
+    model_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "model_id"], name="run_model_input_unique_model")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} <- {self.model_id}"

@@ -61,7 +61,7 @@ def experiment_runs_page(*, experiment: Experiment, filter_string: str = "", sor
 
 def run_page(*, run_id: str) -> Run | None:
     """The run with metrics, params, tags, inputs, its parent and its child runs; None if it does not exist."""
-    run = run_with_details(Run.objects.filter(pk=run_id)).first()
+    run = run_with_details(Run.objects.filter(pk=run_id)).select_related("created_by").first()
     if run is None:
         return None
     parent_id = next((tag.value for tag in run.tags.all() if tag.key == PARENT_RUN_TAG), None)

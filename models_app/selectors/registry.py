@@ -63,6 +63,17 @@ def latest_versions_per_stage(versions: list[ModelVersion], stages: list[str] | 
     return sorted(best.values(), key=lambda v: v.version)
 
 
+def deployment_job_states(versions) -> dict[int, dict]:
+    """{version pk: its MLflow deployment_job_state message} from governance, in a fixed number of queries."""
+    states = current_governance().deployment_job_states(list(versions))
+    return {pk: state.as_json() for pk, state in states.items()}
+
+
+def deployment_job_ids(registered_models) -> dict[int, str]:
+    """{model pk: its MLflow deployment_job_id} from governance (the policy governing it)."""
+    return current_governance().deployment_job_ids(list(registered_models))
+
+
 def model_version_get(*, name: str, version, actor=None) -> ModelVersion:
     """One version by number; a stage name as the version answers the latest version in that stage."""
     model = registered_model_get(name=name, actor=actor)

@@ -9,7 +9,7 @@ import binascii
 import json
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from ..choices import LifecycleStage
 from ..exceptions import InvalidParameter
@@ -31,7 +31,18 @@ from ..models import (
 )
 from ..search_filter import Clause, parse_filter
 from .registry import model_version_with_details, registered_model_with_details, registered_models_visible
-from .search_clauses import NUMERIC, STAGE, STRING, Attribute, EntitySpec, KeyValueTable, clauses_to_q, ordered
+from .search_clauses import (
+    NUMERIC,
+    STAGE,
+    STRING,
+    Attribute,
+    EntitySpec,
+    KeyValueTable,
+    clause_to_q,
+    clauses_to_q,
+    compare,
+    ordered,
+)
 from .tracking import logged_model_with_details, run_with_details
 
 MAX_RESULTS_DEFAULTS = {"experiments": 1000, "runs": 1000, "registered models": 100, "model versions": 10_000,
@@ -164,15 +175,128 @@ def model_version_search(*, filter_string="", max_results=10000, order_by=(), pa
     return _page(model_version_with_details(queryset), offset, limit)
 
 
-def logged_model_search(*, experiment_ids, filter_string="", max_results=100, order_by=(),
+def logged_model_search(*, experiment_ids, filter_string="", datasets=(), max_results=None, order_by=(),
                         page_token=None) -> SearchPage:
-    """Logged models of the experiments. order_by entries are strings or MLflow's {field_name, ascending} dicts."""
-    limit, offset = _page_bounds(max_results, page_token, "logged models")
-    queryset = LoggedModel.objects.filter(experiment_id__in=_experiment_ids(experiment_ids),
+    """Logged models of the experiments, as MLflow's logged-models/search finds, orders and pages them.
+
+    `datasets` ([{"dataset_name", "dataset_digest"?}]) scopes the filter's metric clauses to points logged
+    on those datasets, or, without metric clauses, keeps the models with any point on them. `order_by`
+    entries are MLflow's {"field_name", "ascending", "dataset_name", "dataset_digest"} objects.
+    """
+    dataset_scope = _logged_model_datasets(datasets)
+    order_by = [_logged_model_order_entry(entry) for entry in ([order_by] if isinstance(order_by, str | dict)
+                                                                else order_by or ())]
+    experiment_ids = [str(value) for value in ([experiment_ids] if isinstance(experiment_ids, str | int)
+                                               else experiment_ids or ())]
+    token_scope = {"experiment_ids": experiment_ids, "filter_string": filter_string or None,
+                   "order_by": order_by or None}
+    limit = _max_results(max_results or MAX_RESULTS_DEFAULTS["logged models"],
+                         MAX_RESULTS_CAPS["logged models"])
+    offset = _logged_model_token_decode(page_token, token_scope)
+    condition, has_metric_clause = Q(), False
+    for clause in parse_filter(filter_string):
+        if clause.key_type == "metric":
+            has_metric_clause = True
+            points = LoggedModelMetric.objects.filter(logged_model=OuterRef("pk"), key=clause.key)
+            points = points.filter(compare("value", NUMERIC, clause, f"metric '{clause.key}'"))
+            condition &= Q(Exists(points.filter(dataset_scope) if dataset_scope else points))
+        else:
+            condition &= clause_to_q(LOGGED_MODEL_SPEC, clause)
+    if dataset_scope and not has_metric_clause:
+        condition &= Q(Exists(LoggedModelMetric.objects.filter(dataset_scope, logged_model=OuterRef("pk"))))
+    queryset = LoggedModel.objects.filter(condition, experiment_id__in=_experiment_ids(experiment_ids),
                                           lifecycle_stage=LifecycleStage.ACTIVE)
-    order_by = [_order_entry(entry) for entry in ([order_by] if isinstance(order_by, str) else order_by or ())]
-    queryset = _filtered(queryset, LOGGED_MODEL_SPEC, filter_string, order_by)
-    return _page(logged_model_with_details(queryset), offset, limit)
+    rows = list(logged_model_with_details(_logged_model_ordered(queryset, order_by))[offset:offset + limit + 1])
+    token = None
+    if len(rows) > limit:
+        token = base64.b64encode(json.dumps({**token_scope, "offset": offset + limit}).encode()).decode()
+    return SearchPage(items=rows[:limit], next_page_token=token)
+
+
+# MLflow orders logged models by any column of its table, under these names or the aliases below.
+_LOGGED_MODEL_COLUMNS = {"model_id": "model_id", "experiment_id": "experiment_id", "name": "name",
+                         "artifact_location": "artifact_location", "creation_timestamp_ms": "creation_timestamp_ms",
+                         "last_updated_timestamp_ms": "last_updated_timestamp_ms", "status": "status",
+                         "lifecycle_stage": "lifecycle_stage", "model_type": "model_type",
+                         "source_run_id": "source_run_id", "status_message": "status_message",
+                         "creation_time": "creation_timestamp_ms", "creation_timestamp": "creation_timestamp_ms",
+                         "last_updated_timestamp": "last_updated_timestamp_ms"}
+
+
+def _logged_model_datasets(datasets) -> Q | None:
+    if not datasets:
+        return None
+    if not isinstance(datasets, list | tuple) or not all(isinstance(d, dict) and d.get("dataset_name")
+                                                         for d in datasets):
+        raise InvalidParameter("`dataset_name` in the `datasets` clause must be specified.")
+    scope = Q()
+    for dataset in datasets:
+        one = Q(dataset_name=str(dataset["dataset_name"]))
+        if dataset.get("dataset_digest"):
+            one &= Q(dataset_digest=str(dataset["dataset_digest"]))
+        scope |= one
+    return scope
+
+
+def _logged_model_order_entry(entry) -> dict:
+    if isinstance(entry, str):  # "<field> [ASC|DESC]", as the other searches take it
+        words = entry.split()
+        entry = {"field_name": words[0] if words else "",
+                 "ascending": not (len(words) > 1 and words[-1].upper() == "DESC")}
+    if not isinstance(entry, dict) or not isinstance(entry.get("field_name"), str) or not entry["field_name"]:
+        raise InvalidParameter(f"Invalid order_by entry {entry!r}: 'field_name' is required.")
+    ascending = entry.get("ascending", True)
+    return {"field_name": entry["field_name"], "ascending": ascending if isinstance(ascending, bool) else True,
+            "dataset_name": entry.get("dataset_name") or None, "dataset_digest": entry.get("dataset_digest") or None}
+
+
+def _logged_model_ordered(queryset: QuerySet, order_by: list[dict]) -> QuerySet:
+    expressions, paths = [], set()
+    for entry in order_by:
+        field_name = entry["field_name"]
+        if "." not in field_name:
+            path = _LOGGED_MODEL_COLUMNS.get(field_name)
+            if path is None:
+                raise InvalidParameter(f"Invalid order by field name: {field_name}")
+            paths.add(path)
+            expression = F(path)
+        else:
+            entity, key = field_name.split(".", 1)
+            if entity != "metrics":
+                raise InvalidParameter(f"Invalid order by field name: {field_name}. Only metrics are supported.")
+            # The model's latest point of the metric (on the entry's dataset, if it names one).
+            points = LoggedModelMetric.objects.filter(logged_model=OuterRef("pk"), key=key)
+            if entry["dataset_name"]:
+                points = points.filter(dataset_name=entry["dataset_name"])
+            if entry["dataset_digest"]:
+                points = points.filter(dataset_digest=entry["dataset_digest"])
+            expression = Subquery(points.order_by("-timestamp", "-step", "run_id").values("value")[:1])
+        expressions.append(expression.asc(nulls_last=True) if entry["ascending"]
+                           else expression.desc(nulls_last=True))
+    if "creation_timestamp_ms" not in paths:
+        expressions.append(F("creation_timestamp_ms").desc())
+    if "model_id" not in paths:
+        expressions.append(F("model_id").asc())
+    return queryset.order_by(*expressions)
+
+
+def _logged_model_token_decode(token, scope: dict) -> int:
+    """The offset in MLflow's logged-model page token, which also names the search it pages through."""
+    if not token:
+        return 0
+    try:
+        payload = json.loads(base64.b64decode(str(token), validate=True))
+    except (binascii.Error, ValueError):
+        payload = None
+    offset = payload.get("offset") if isinstance(payload, dict) else None
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise InvalidParameter(f"Invalid page token: {token}.")
+    for field, what in (("experiment_ids", "Experiment IDs"), ("filter_string", "Filter string"),
+                        ("order_by", "Order by")):
+        if (payload.get(field) or None) != (scope[field] or None):
+            raise InvalidParameter(f"{what} in the page token does not match the requested {what.lower()}. "
+                                   f"Expected: {scope[field]}. Found: {payload.get(field)}")
+    return offset
 
 
 def _filtered(queryset: QuerySet, spec: EntitySpec, filter_string, order_by, *, prompts=None) -> QuerySet:
@@ -199,14 +323,6 @@ def _asks_for_prompts(clauses: list[Clause]) -> bool:
         value = clause.value.lower() if isinstance(clause.value, str) else clause.value
         return (clause.comparator, value) in (("=", "true"), ("!=", "false"))
     return False
-
-
-def _order_entry(entry) -> str:
-    if isinstance(entry, dict):
-        if not entry.get("field_name"):
-            raise InvalidParameter(f"Invalid order_by entry {entry!r}: 'field_name' is required.")
-        return f"{entry['field_name']} {'ASC' if entry.get('ascending', True) else 'DESC'}"
-    return entry
 
 
 def _page(queryset: QuerySet, offset: int, limit: int) -> SearchPage:

@@ -1,8 +1,9 @@
 """Reads of experiments, runs, metric history and logged models."""
 from django.db.models import Prefetch, QuerySet
 
+from ..choices import LifecycleStage
 from ..exceptions import InvalidParameter, NotFound
-from ..models import Experiment, LatestMetric, LoggedModel, Metric, Param, Run, RunInput, RunTag
+from ..models import Experiment, LatestMetric, LoggedModel, LoggedModelMetric, Metric, Param, Run, RunInput, RunTag
 
 
 def experiment_get(*, experiment_id) -> Experiment:
@@ -36,7 +37,8 @@ def run_with_details(queryset: QuerySet[Run]) -> QuerySet[Run]:
 def run_get(*, run_id: str) -> Run:
     if not run_id:
         raise InvalidParameter("Missing value for required parameter 'run_id'.")
-    run = run_with_details(Run.objects.filter(pk=run_id)).first()
+    run = run_with_details(Run.objects.filter(pk=run_id)).select_related("created_by").prefetch_related(
+        "model_inputs").first()
     if run is None:
         raise NotFound(f"Run with id={run_id} not found")
     return run
@@ -48,11 +50,16 @@ def metric_history(*, run: Run, key: str) -> QuerySet[Metric]:
 
 def logged_model_with_details(queryset: QuerySet[LoggedModel]) -> QuerySet[LoggedModel]:
     """Prefetch what the MLflow representation of a logged model reads: tags, params, metrics."""
-    return queryset.select_related("experiment", "source_run").prefetch_related("tags", "params", "metrics")
+    return queryset.select_related("experiment", "source_run").prefetch_related(
+        "tags", "params", Prefetch("metrics", queryset=LoggedModelMetric.objects.order_by("id")))
 
 
-def logged_model_get(*, model_id: str) -> LoggedModel:
-    model = logged_model_with_details(LoggedModel.objects.filter(pk=model_id)).first()
+def logged_model_get(*, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+    """A logged model by id; a deleted one answers 404 as a missing one, unless `allow_deleted` (MLflow's flag)."""
+    queryset = LoggedModel.objects.filter(pk=model_id)
+    if not allow_deleted:
+        queryset = queryset.exclude(lifecycle_stage=LifecycleStage.DELETED)
+    model = logged_model_with_details(queryset).first()
     if model is None:
         raise NotFound(f"Logged model with ID '{model_id}' not found.")
     return model

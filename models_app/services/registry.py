@@ -19,6 +19,7 @@ from .common import (
     username_of,
     validate_key_value,
 )
+from .logged_models import logged_model_link_version
 from .sources import model_version_source_resolve
 from .stages import alias_history_record
 
@@ -229,6 +230,8 @@ def model_version_create(
             last_updated_timestamp=model.last_updated_timestamp,
         )
         upsert_key_values(ModelVersionTag, "model_version", version, clean_tags)
+        if logged_model is not None:
+            logged_model_link_version(logged_model=logged_model, name=model.name, version=version.version)
         _audit_model(AuditAction.MODEL_VERSION_CREATED, registered_model=model, actor=actor, entry_point=entry_point,
                      object_type="model_version", object_id=f"{model.name}/{version.version}",
                      details={"version": version.version, "source": source, "run_id": run.pk if run else None,

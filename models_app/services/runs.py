@@ -16,6 +16,7 @@ from ..models import (
     Param,
     Run,
     RunInput,
+    RunModelInput,
     RunOutput,
     RunTag,
 )
@@ -43,16 +44,22 @@ class MetricPoint:
     timestamp: int
     step: int = 0
     model_id: str = ""
+    # The dataset a logged model's metric was computed on (MLflow 3); kept on the logged model's points.
+    dataset_name: str = ""
+    dataset_digest: str = ""
 
     @classmethod
-    def parse(cls, *, key, value, timestamp, step=0, model_id="") -> "MetricPoint":
+    def parse(cls, *, key, value, timestamp, step=0, model_id="", dataset_name="", dataset_digest="") -> "MetricPoint":
         key = require_text(key, "metric key", max_length=250)
         try:
             number = float(value)
         except (TypeError, ValueError):
             raise InvalidParameter(f"Got invalid value {value!r} for metric '{key}': it must be a number.") from None
         return cls(key=key, value=number, timestamp=_integer(timestamp, f"timestamp of metric '{key}'"),
-                   step=_integer(step or 0, f"step of metric '{key}'"), model_id=model_id or "")
+                   step=_integer(step or 0, f"step of metric '{key}'"),
+                   model_id=_optional_text(model_id, "model_id", MAX_LOGGED_MODEL_ID_LENGTH),
+                   dataset_name=_optional_text(dataset_name, "dataset_name", MAX_DATASET_NAME_LENGTH),
+                   dataset_digest=_optional_text(dataset_digest, "dataset_digest", MAX_DATASET_DIGEST_LENGTH))
 
     @property
     def stored_value(self) -> float | None:
@@ -67,6 +74,10 @@ class MetricPoint:
     def order_key(self) -> tuple:
         # MLflow's "latest" is the max of (step, timestamp, value), NaN lowest.
         return (self.step, self.timestamp, -math.inf if math.isnan(self.value) else self.value)
+
+
+def _optional_text(value, field: str, max_length: int) -> str:
+    return require_text(value, field, max_length=max_length) if value not in (None, "") else ""
 
 
 def _integer(value, what: str) -> int:
@@ -239,9 +250,15 @@ def _insert_metrics(run, metrics: list[MetricPoint]) -> None:
         _require_logged_models({p.model_id for p in model_points})
         LoggedModelMetric.objects.bulk_create([
             LoggedModelMetric(logged_model_id=p.model_id, run_id=run.pk, key=p.key, value=p.stored_value,
-                              timestamp=p.timestamp, step=p.step)
-            for p in model_points
+                              timestamp=p.timestamp, step=p.step, dataset_name=p.dataset_name,
+                              dataset_digest=p.dataset_digest)
+            for p in _distinct(model_points)
         ])
+
+
+def _distinct(points: list[MetricPoint]) -> list[MetricPoint]:
+    # MLflow keeps one logged-model point per (model, key, timestamp, step) and run: a repeated point is logged once.
+    return list(dict.fromkeys(points))
 
 
 def _require_logged_models(model_ids: set[str]) -> None:
@@ -285,9 +302,13 @@ class DatasetInput:
     tags: tuple[tuple[str, str], ...] = ()
 
 
-def run_log_inputs(*, run: Run, inputs: list[DatasetInput]) -> None:
+def run_log_inputs(*, run: Run, inputs: list[DatasetInput], model_ids: list[str] = ()) -> None:
+    """Record the datasets and the logged models a run used (MLflow's runs/log-inputs)."""
     require_run_active(run)
+    model_ids = [require_text(model_id, "model_id", max_length=MAX_LOGGED_MODEL_ID_LENGTH) for model_id in model_ids]
     with transaction.atomic():
+        RunModelInput.objects.bulk_create([RunModelInput(run=run, model_id=model_id) for model_id in model_ids],
+                                          ignore_conflicts=True)
         for item in inputs:
             if len(item.source_type or "") > MAX_DATASET_DIGEST_LENGTH:
                 raise InvalidParameter(

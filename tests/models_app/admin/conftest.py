@@ -1,7 +1,7 @@
 import pytest
 
 from models_app.choices import EntryPoint
-from models_app.services import experiments, logged_models, registry, runs, stages
+from models_app.services import evaluation_datasets, experiments, logged_models, registry, runs, stages
 from models_app.services.tokens import api_token_create
 
 NATIVE = {"entry_point": EntryPoint.NATIVE_API}
@@ -18,6 +18,10 @@ def _run_with_everything(experiment, owner, name: str):
     runs.run_log_inputs(run=run, inputs=[runs.DatasetInput(name=f"{name}-data", digest="abc", source_type="local",
                                                            source="/data.csv")])
     runs.run_log_outputs(run=run, outputs=[(model.pk, 0)])
+    runs.run_log_inputs(run=run, inputs=[], model_ids=[model.pk])
+    dataset = evaluation_datasets.evaluation_dataset_create(name=f"{name}-eval", actor=owner, tags={"k": "v"},
+                                                            experiment_ids=[experiment.pk])
+    evaluation_datasets.evaluation_dataset_upsert_records(dataset=dataset, records=[{"inputs": {"q": name}}])
     return run, model
 
 

@@ -8,12 +8,15 @@ from models_app.services.stages import registered_model_alias_set
 pytestmark = pytest.mark.django_db
 
 # token lookup; token last-use update (at most once a minute, so counted once);
-# model by name; model again with: tags, aliases (+ their version), versions (+ their tags, aliases)
-REGISTERED_MODEL_GET_QUERIES = 9
+# model by name; model again with: tags, aliases (+ their version), versions (+ their tags, aliases);
+# governance's deployment fields: review requests of the versions shown, their validation runs (only when there
+# are requests), the policies (registered models only)
+DEPLOYMENT_JOB_QUERIES = 2
+REGISTERED_MODEL_GET_QUERIES = 9 + DEPLOYMENT_JOB_QUERIES + 1
 # token lookup; token last-use update; versions page (joined with the model); their tags; their aliases
-MODEL_VERSION_SEARCH_QUERIES = 5
+MODEL_VERSION_SEARCH_QUERIES = 5 + DEPLOYMENT_JOB_QUERIES
 # token lookup; token last-use update; models page; their tags; aliases (+ version); versions (+ tags, aliases)
-REGISTERED_MODEL_SEARCH_QUERIES = 8
+REGISTERED_MODEL_SEARCH_QUERIES = 8 + DEPLOYMENT_JOB_QUERIES + 1
 
 
 def _add_versions(registered_model, owner, count: int) -> None:
