@@ -1,8 +1,9 @@
 """Template filters for the dashboard: MLflow's epoch-millisecond times and dictionary lookups."""
-import json
 from datetime import UTC, datetime
 
 from django import template
+
+from models_app import audit_links
 
 register = template.Library()
 
@@ -24,9 +25,43 @@ def metric_value(value):
 
 
 @register.filter
-def as_json(value) -> str:
-    """Audit details as compact JSON, the form the CSV export and the API use too."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+def audit_detail_fields(details) -> list[tuple[str, str]]:
+    """Audit details as (label, readable value) rows. A before/after pair (a policy change) becomes one row per
+    changed field, "old → new"; a record of only one side lists its fields."""
+    details = dict(details or {})
+    before, after = details.pop("before", None), details.pop("after", None)
+    changed = details.pop("changed", None)
+    rows = [(_label(key), _readable(value)) for key, value in details.items()]
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = changed if isinstance(changed, list) else sorted(k for k in after if before.get(k) != after.get(k))
+        rows += [(_label(key), f"{_readable(before.get(key))} → {_readable(after.get(key))}") for key in keys]
+    else:
+        side, prefix = (after, "") if isinstance(after, dict) else (before, "was ")
+        rows += [(_label(key), prefix + _readable(value)) for key, value in (side or {}).items()]
+    return rows
+
+
+def _label(key) -> str:
+    return str(key).replace("_", " ")
+
+
+def _readable(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_readable(item) for item in value) if value else "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(key)} {_readable(item)}" for key, item in value.items()) if value else "none"
+    return str(value)
+
+
+@register.filter
+def audit_object_url(event) -> str:
+    return audit_links.audit_object_url(event)
 
 
 @register.filter
