@@ -1,8 +1,17 @@
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+
+def favicon(request):
+    """Clients that ask for /favicon.ico without reading the pages' <link rel="icon"> get the same icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     # Native REST API, its OpenAPI schema and interactive docs (assets vendored by drf-spectacular-sidecar).
