@@ -46,7 +46,8 @@ def test_the_legend_names_only_the_kinds_of_nodes_shown(owner_client, owner, dem
         assert f'<span class="legend-item kind-{kind}">' in legend
     assert "logged model" not in legend  # no version of iris_classifier was registered from a logged model
     registered_model_create(name="bare", actor=owner, entry_point=EntryPoint.SYSTEM)
-    model_version_create(name="bare", source="mlflow-artifacts:/0/bare/model", actor=owner, entry_point=EntryPoint.SYSTEM)
+    model_version_create(name="bare", source="mlflow-artifacts:/0/bare/model", actor=owner,
+                         entry_point=EntryPoint.SYSTEM)
     bare = _legend(owner_client.get(reverse("models_app:lineage"), {"model": "bare"}).content.decode())
     assert '<span class="legend-item kind-version">version</span>' in bare
     assert bare.count("legend-item") == 1
