@@ -4,8 +4,18 @@ from datetime import UTC, datetime
 from django import template
 
 from models_app import audit_links
+from models_app.services.common import MAX_COMMENT_LENGTH, MAX_DESCRIPTION_LENGTH
 
 register = template.Library()
+
+
+_TEXT_LIMITS = {"description": MAX_DESCRIPTION_LENGTH, "comment": MAX_COMMENT_LENGTH}
+
+
+@register.simple_tag
+def text_limit(kind: str) -> int:
+    """The services' length limit of a kind of free text, for a form field's maxlength."""
+    return _TEXT_LIMITS[kind]
 
 
 @register.filter
