@@ -45,9 +45,10 @@ def audit_detail_fields(details) -> list[tuple[str, str]]:
     if isinstance(before, dict) and isinstance(after, dict):
         keys = changed if isinstance(changed, list) else sorted(k for k in after if before.get(k) != after.get(k))
         rows += [(_label(key), f"{_readable(before.get(key))} → {_readable(after.get(key))}") for key in keys]
-    else:
+    else:  # a creation or a deletion: the record's fields, less those the details name already
         side, prefix = (after, "") if isinstance(after, dict) else (before, "was ")
-        rows += [(_label(key), prefix + _readable(value)) for key, value in (side or {}).items()]
+        rows += [(_label(key), prefix + _readable(value)) for key, value in (side or {}).items()
+                 if details.get(key, object()) != value]
     return rows
 
 
