@@ -20,11 +20,14 @@ install: $(BIN)/uv
 install-dev: $(BIN)/uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 
+# The embedded broker (kombu's filesystem transport under var/celery-broker/) unless one is configured: seed_demo
+# and the pages queue validation runs, and `serve` runs the web server, a worker and beat until Ctrl-C.
+run: export CELERY_BROKER_URL ?= $(if $(REDIS_URL),$(REDIS_URL),filesystem://)
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py collectstatic --no-input -v0
 	$(BIN)/python manage.py seed_demo --address http://$(HOST):$(PORT)
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py serve $(HOST):$(PORT)
 
 test: install-dev
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)

@@ -17,6 +17,7 @@ from models_app.naming import name_normalize
 from models_app.services.artifacts import artifact_path_lock, artifact_uri_to_path, model_versions_stored_at
 from models_app.services.audit import actor_display_name, audit_record
 
+from .audit_links import audit_object_url
 from .choices import OPEN_REVIEW_STATUSES, RESERVED_TAG_KEYS, ReviewAction, ReviewRequestStatus
 from .deployment_jobs import deployment_job_ids, deployment_job_states
 from .models import ApprovalPolicy, ReviewRequest
@@ -168,6 +169,8 @@ class ApprovalsGovernance(Governance):
 
     def deployment_job_ids(self, registered_models: list) -> dict[int, str]:
         return deployment_job_ids(registered_models) if registered_models else {}
+    def audit_object_url(self, event) -> str:
+        return audit_object_url(event)
 
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         permission_grant_creator(registered_model=registered_model, actor=actor, entry_point=EntryPoint.SYSTEM)

@@ -100,7 +100,8 @@ def reviewrequest_validation(request, pk: int):
 
 
 def _decide(request, pk: int, decision: str):
-    """Approve or reject; HTMX gets the row again plus the nav counter out of band, a plain POST a redirect."""
+    """Approve or reject; HTMX gets the row again plus the nav counter and "Recently decided" out of band, a plain
+    POST a redirect."""
     found = _readable_request(request, pk)
     decide, verb = DECISIONS[decision]
     _, error = attempt(lambda: decide(request=found, actor=request.user, entry_point=EntryPoint.PAGE,
@@ -111,9 +112,11 @@ def _decide(request, pk: int, decision: str):
         return redirect("approvals:inbox")
     [evidence] = review_requests_with_evidence(ReviewRequest.objects.filter(pk=found.pk))
     context = {"review_request": evidence, "row_error": error, "row_notice": notice, "oob": True, "current": True,
-               "pending_count": review_request_inbox_for(request.user).count()}
-    row = render_to_string("approvals/partials/inbox_row.html", context, request)
-    return HttpResponse(row + render_to_string("approvals/partials/inbox_count.html", context, request))
+               "pending_count": review_request_inbox_for(request.user).count(),
+               "decided": review_requests_recently_decided(request.user)}
+    parts = ("approvals/partials/inbox_row.html", "approvals/partials/inbox_count.html",
+             "approvals/partials/inbox_decided.html")
+    return HttpResponse("".join(render_to_string(part, context, request) for part in parts))
 
 
 @login_required

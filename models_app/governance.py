@@ -149,6 +149,11 @@ class Governance:
         """The id of the governed promotion workflow each model is connected to (its policy), per model primary key."""
         return {}
 
+    def audit_object_url(self, event) -> str:
+        """The page of an audit event's object of a kind governance records (review requests, policies…); ""
+        when it has none. From the event's columns alone: the audit log calls it once per row."""
+        return ""
+
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         """Inside the creating transaction (e.g. grant the creator CAN_MANAGE)."""
 

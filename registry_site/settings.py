@@ -281,8 +281,14 @@ STORAGES = {
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or env_str("REDIS_URL")
-# No broker: run tasks in the calling process (the embedded default).
+# No broker: run tasks in the calling process (one-off commands, most of the test suite). `make run` sets
+# CELERY_BROKER_URL=filesystem:// and `manage.py serve` runs a worker and beat beside the web server.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# kombu's filesystem transport (the embedded broker): one message per file in CELERY_BROKER_FOLDER, which every
+# process of the deployment (web, worker, beat) must share.
+CELERY_BROKER_FOLDER = Path(env_str("CELERY_BROKER_FOLDER", str(VAR_DIR / "celery-broker")))
+# Where `celery beat` keeps the last run time of each periodic task.
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule"))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -442,3 +448,12 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 10,
                                    "visibility_timeout": VALIDATION_RUN_DEADLINE_SECONDS + 600}
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    # Producers write into the folder consumers read from: one folder for both directions (a consumer takes a
+    # message by moving its file away, so two workers never get the same one).
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
+        "data_folder_in": str(CELERY_BROKER_FOLDER / "queue"), "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
+        "control_folder": str(CELERY_BROKER_FOLDER / "control"),
+    })
+    for _folder in ("queue", "control"):
+        (CELERY_BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
@@ -9,7 +11,14 @@ from models_app.mlflow_api.urls import download_patterns
 # The API docs' bundles style their widgets with inline <style> elements; their scripts stay 'self' only.
 _docs_styles = csp_update({"style-src": ["'unsafe-inline'"]})
 
+
+def favicon(request):
+    """Clients that ask for /favicon.ico without reading the pages' <link rel="icon"> get the same icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     # Native REST API, its OpenAPI schema and interactive docs (assets vendored by drf-spectacular-sidecar).

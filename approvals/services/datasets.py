@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from models_app.choices import AuditAction
 from models_app.exceptions import AlreadyExists, InvalidParameter, InvalidState
 from models_app.services.audit import audit_record
-from models_app.services.common import require_text, user_or_none
+from models_app.services.common import description_limit, require_text, user_or_none
 
 from ..choices import DatasetFormat, TaskType
 from ..datasets_storage import dataset_storage
@@ -31,6 +31,7 @@ def validation_dataset_create(*, name: str, upload, target_column: str, task_typ
     """Store an uploaded CSV or Parquet file (governance admins); refuse one that lacks its target column."""
     governance_admin_require(actor, "upload validation datasets")
     name = require_text(name, "name", max_length=200).strip()
+    description = description_limit(description)
     target_column = require_text(target_column, "target_column", max_length=256)
     if task_type not in TaskType.values:
         raise InvalidParameter(f"Parameter 'task_type' must be one of {', '.join(TaskType.values)}, got {task_type!r}.")
@@ -49,7 +50,7 @@ def validation_dataset_create(*, name: str, upload, target_column: str, task_typ
     try:
         with transaction.atomic():
             dataset = ValidationDataset.objects.create(
-                name=name, description=description or "", storage_path=path, file_format=file_format,
+                name=name, description=description, storage_path=path, file_format=file_format,
                 target_column=target_column, task_type=task_type, columns=[str(column) for column in frame.columns],
                 row_count=len(frame), size_bytes=len(content), content_hash=hashlib.sha256(content).hexdigest(),
                 created_by=user_or_none(actor),

@@ -8,7 +8,7 @@ from models_app.exceptions import AlreadyExists, InvalidParameter, InvalidState,
 from models_app.governance import PermissionLevel
 from models_app.models import ModelVersion, RegisteredModel
 from models_app.services.audit import actor_display_name
-from models_app.services.common import registered_model_lock, user_or_none
+from models_app.services.common import comment_limit, registered_model_lock, user_or_none
 from models_app.services.registry import (
     model_version_delete,
     model_version_set_tag,
@@ -58,6 +58,7 @@ def review_request_create(*, actor, entry_point: str, version: ModelVersion | No
     artifacts' content hash as they are now and start the validation run the reviewers look at.
     """
     action = _action_parse(action)
+    comment = comment_limit(comment)
     model = version.registered_model if version is not None else registered_model
     if model is None:
         raise InvalidParameter("A review request names a model version, or a model for model-level changes.")
@@ -187,6 +188,7 @@ def review_request_approve(*, request: ReviewRequest, actor, entry_point: str, c
     The model row, then the request row, are locked before the status is read again, so two
     approvers deciding at the same instant are serialised and the change is applied once.
     """
+    comment = comment_limit(comment)
     _reviewer_check(request, actor)
     content_hash = _content_hash_still_matching(request, actor=actor, entry_point=entry_point)
     with transaction.atomic():
@@ -203,6 +205,7 @@ def review_request_approve(*, request: ReviewRequest, actor, entry_point: str, c
 
 def review_request_reject(*, request: ReviewRequest, actor, entry_point: str, comment: str = "") -> ReviewRequest:
     """One rejection ends the request."""
+    comment = comment_limit(comment)
     _reviewer_check(request, actor)
     content_hash = version_content_hash(request.model_version) if request.is_entry and request.model_version_id else ""
     with transaction.atomic():
@@ -217,6 +220,7 @@ def review_request_reject(*, request: ReviewRequest, actor, entry_point: str, co
 
 def review_request_cancel(*, request: ReviewRequest, actor, entry_point: str, comment: str = "") -> ReviewRequest:
     """The requester, or someone who manages the model, withdraws an open request."""
+    comment = comment_limit(comment)
     is_requester = actor is not None and request.requester_id is not None and request.requester_id == actor.pk
     if not is_requester:
         permission_require(actor=actor, registered_model=request.registered_model, level=PermissionLevel.CAN_MANAGE,

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from models_app.choices import ARCHIVE_EXISTING_ALLOWED_STAGES
 from models_app.exceptions import InvalidParameter, InvalidState
 from models_app.models import AliasTransition, ModelVersion, RegisteredModel, RegisteredModelAlias, StageTransition
+from models_app.services.common import comment_limit
 from models_app.services.stages import (
     alias_validate,
     model_version_transition_stage,
@@ -33,6 +34,7 @@ def rollback(*, registered_model: RegisteredModel, actor, entry_point: str, stag
     """
     if bool(stage) == bool(alias):
         raise InvalidParameter("A rollback targets exactly one of 'stage' or 'alias'.")
+    comment = comment_limit(comment)
     reason = f"rollback: {comment}" if comment else "rollback"
     if stage:
         target = stage_parse(stage).value

@@ -133,6 +133,7 @@ class RegisteredModelAlias(models.Model):
 
     class Meta:
         ordering = ["alias"]
+        verbose_name_plural = "registered model aliases"
         constraints = [models.UniqueConstraint(fields=["registered_model", "alias"], name="model_alias_unique")]
 
     def __str__(self) -> str:

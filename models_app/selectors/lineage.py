@@ -1,15 +1,18 @@
-"""The lineage graph: experiments -> runs (and parent runs, datasets) -> logged models -> versions -> stages.
+"""The lineage graph: experiments -> runs (and parent runs, datasets) -> logged models -> versions -> stages and
+aliases.
 
-Built from a bounded set of queries (versions with their runs, parent tags, parent runs, dataset inputs),
+Built from a bounded set of queries (versions with their runs, parent tags, parent runs, dataset inputs, aliases),
 so the JSON endpoint costs the same whatever the registry's size, up to MAX_VERSIONS versions.
 """
 from dataclasses import dataclass, field
 
 from ..choices import Stage
-from ..models import ModelVersion, Run, RunInput, RunTag
+from ..models import ModelVersion, RegisteredModelAlias, Run, RunInput, RunTag
 from .registry import registered_models_visible
 
 MAX_VERSIONS = 500
+# Node kinds in the order of the flow, for legends.
+NODE_KINDS = ("experiment", "dataset", "run", "logged_model", "version", "stage", "alias")
 PARENT_RUN_TAG = "mlflow.parentRunId"
 
 
@@ -42,6 +45,7 @@ def lineage_graph(*, actor, model_name: str = "") -> LineageGraph:
     _add_datasets(graph, [*runs, *(parent.pk for parent in parents)])
     for version in versions:
         _add_version(graph, version)
+    _add_aliases(graph, versions)
     return graph
 
 
@@ -88,3 +92,11 @@ def _add_version(graph: LineageGraph, version: ModelVersion) -> None:
     if version.stage != Stage.NONE:
         stage = graph.node(f"stage:{name}/{version.stage}", "stage", f"{name}: {version.stage}", name=name)
         graph.edge(node, stage)
+
+
+def _add_aliases(graph: LineageGraph, versions: list[ModelVersion]) -> None:
+    aliases = RegisteredModelAlias.objects.filter(model_version__in=[version.pk for version in versions])
+    for alias in aliases.select_related("registered_model", "model_version").order_by("alias"):
+        name = alias.registered_model.name
+        node = graph.node(f"alias:{name}@{alias.alias}", "alias", f"{name}@{alias.alias}", name=name)
+        graph.edge(f"version:{name}/{alias.model_version.version}", node)

@@ -10,6 +10,10 @@ MAX_TAG_KEY_LENGTH = 250
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_NAME_LENGTH = 256
+# Free text. Descriptions: MLflow's registry stores them in String(5000) columns. Comments and reasons (stage
+# changes, break-glass, reviews, requests): what a reviewer reads in one go.
+MAX_DESCRIPTION_LENGTH = 5000
+MAX_COMMENT_LENGTH = 2000
 
 
 def require_text(value, field: str, *, max_length: int | None = None) -> str:
@@ -21,6 +25,26 @@ def require_text(value, field: str, *, max_length: int | None = None) -> str:
     if max_length is not None and len(value) > max_length:
         raise InvalidParameter(f"Parameter '{field}' is longer than {max_length} characters.")
     return value
+
+
+def limit_text(value, field: str, *, max_length: int) -> str:
+    """Optional free text ("" when absent), or a 400 naming the field and its limit."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidParameter(f"Parameter '{field}' must be a string, got {type(value).__name__}.")
+    if len(value) > max_length:
+        raise InvalidParameter(f"Parameter '{field}' is {len(value)} characters long; the limit is {max_length}.")
+    return value
+
+
+def description_limit(value) -> str:
+    return limit_text(value, "description", max_length=MAX_DESCRIPTION_LENGTH)
+
+
+def comment_limit(value, field: str = "comment") -> str:
+    """A comment or a reason (of a stage change, a break-glass, a review)."""
+    return limit_text(value, field, max_length=MAX_COMMENT_LENGTH)
 
 
 def validate_key_value(key, value, *, what: str, max_value_length: int = MAX_TAG_VALUE_LENGTH) -> tuple[str, str]:

@@ -12,6 +12,8 @@ from .artifacts import artifact_uri_to_path, artifacts_content_hash
 from .audit import audit_record
 from .common import (
     MAX_NAME_LENGTH,
+    comment_limit,
+    description_limit,
     registered_model_lock,
     require_text,
     upsert_key_values,
@@ -51,6 +53,7 @@ def registered_model_create(
     *, name: str, actor, entry_point: str, description: str = "", tags: list[tuple[str, str]] = ()
 ) -> RegisteredModel:
     name = registered_model_name_validate(name, "name")
+    description = description_limit(description)
     clean_tags = [validate_key_value(key, value, what="tag") for key, value in tags]
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=None, level=PermissionLevel.CAN_EDIT)
@@ -60,7 +63,7 @@ def registered_model_create(
     try:
         with transaction.atomic():
             model = RegisteredModel.objects.create(
-                name=name, description=description or "", created_by=user_or_none(actor)
+                name=name, description=description, created_by=user_or_none(actor)
             )
             upsert_key_values(RegisteredModelTag, "registered_model", model, clean_tags)
             governance.on_registered_model_created(registered_model=model, actor=actor)
@@ -98,6 +101,7 @@ def _refuse_taken_name(name: str, *, besides: RegisteredModel | None = None) -> 
 def registered_model_rename(*, registered_model: RegisteredModel, new_name: str, actor, entry_point: str,
                             review_request_id: int | None = None, force_reason: str = ""):
     new_name = registered_model_name_validate(new_name, "new_name")
+    force_reason = comment_limit(force_reason, "force_reason")
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE)
     old_name = registered_model.name
@@ -131,10 +135,11 @@ def _governed(details: dict, review_request_id: int | None, force_reason: str) -
 
 
 def registered_model_update(*, registered_model: RegisteredModel, description: str, actor, entry_point: str):
+    description = description_limit(description)
     current_governance().authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_EDIT)
     with transaction.atomic():
         model = registered_model_lock(registered_model.name)
-        model.description = description or ""
+        model.description = description
         model.last_updated_timestamp = now_ms()
         model.save(update_fields=["description", "last_updated_timestamp"])
         _audit_model(AuditAction.REGISTERED_MODEL_DESCRIPTION_CHANGED, registered_model=model, actor=actor,
@@ -144,6 +149,7 @@ def registered_model_update(*, registered_model: RegisteredModel, description: s
 
 def registered_model_delete(*, registered_model: RegisteredModel, actor, entry_point: str,
                             review_request_id: int | None = None, force_reason: str = "") -> None:
+    force_reason = comment_limit(force_reason, "force_reason")
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE)
     with transaction.atomic():
@@ -199,6 +205,7 @@ def model_version_create(
 ) -> ModelVersion:
     """Register a new version. The number comes from the model's counter under a row lock."""
     name = require_text(name, "name")
+    description = description_limit(description)
     clean_tags = [validate_key_value(key, value, what="tag") for key, value in tags]
     location, run, logged_model = model_version_source_resolve(source=source, run_id=run_id, model_id=model_id)
     # Hash outside the lock: reading files can take a while and must not hold up other registrations.
@@ -221,7 +228,7 @@ def model_version_create(
             run=run,
             logged_model=logged_model,
             run_link=require_text(run_link, "run_link", max_length=500) if run_link else "",
-            description=description or "",
+            description=description,
             status=ModelVersionStatus.READY,
             user_id=username_of(actor),
             created_by=user_or_none(actor),
@@ -241,9 +248,10 @@ def model_version_create(
 
 def model_version_update(*, version: ModelVersion, description: str, actor, entry_point: str) -> ModelVersion:
     model = version.registered_model
+    description = description_limit(description)
     current_governance().authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_EDIT)
     with transaction.atomic():
-        version.description = description or ""
+        version.description = description
         version.last_updated_timestamp = now_ms()
         version.save(update_fields=["description", "last_updated_timestamp"])
         _audit_model(AuditAction.MODEL_VERSION_DESCRIPTION_CHANGED, registered_model=model, actor=actor,
@@ -254,6 +262,7 @@ def model_version_update(*, version: ModelVersion, description: str, actor, entr
 
 def model_version_delete(*, version: ModelVersion, actor, entry_point: str, review_request_id: int | None = None,
                          force_reason: str = "") -> None:
+    force_reason = comment_limit(force_reason, "force_reason")
     model = version.registered_model
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_MANAGE)

@@ -10,7 +10,7 @@ from ..governance import AliasChange, PermissionLevel, StageChange, current_gove
 from ..models import AliasTransition, ModelVersion, RegisteredModel, RegisteredModelAlias, StageTransition
 from ..models.base import now_ms
 from .audit import actor_display_name, audit_record
-from .common import registered_model_lock, user_or_none
+from .common import comment_limit, registered_model_lock, user_or_none
 
 _RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
 MAX_ALIAS_LENGTH = 255
@@ -48,6 +48,7 @@ def model_version_transition_stage(
     4. tell governance inside the same transaction (it supersedes stale review requests).
     """
     target = stage_parse(to_stage)
+    reason, force_reason = comment_limit(reason, "reason"), comment_limit(force_reason, "force_reason")
     if archive_existing and target not in ARCHIVE_EXISTING_ALLOWED_STAGES:
         raise InvalidParameter(
             f"archive_existing_versions can only be used when moving a version to Staging or Production, "
@@ -140,6 +141,7 @@ def registered_model_alias_set(
 ) -> RegisteredModelAlias:
     """Point `alias` at a version (moving it if it points elsewhere), through the same gate as stages."""
     alias = alias_validate(alias)
+    force_reason = comment_limit(force_reason, "force_reason")
     version = _version_of(registered_model, version_number)
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_EDIT)
@@ -168,6 +170,7 @@ def registered_model_alias_delete(*, registered_model: RegisteredModel, alias: s
                                   review_request_id: int | None = None, force_reason: str = "") -> None:
     """Remove an alias; removing one that does not exist is a no-op, as in MLflow."""
     alias = alias_validate(alias)
+    force_reason = comment_limit(force_reason, "force_reason")
     governance = current_governance()
     governance.authorize(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_EDIT)
     with transaction.atomic():

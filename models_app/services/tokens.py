@@ -5,10 +5,12 @@ from ..choices import AuditAction
 from ..models import ApiToken
 from ..models.tokens import generate_token, hash_token
 from .audit import audit_record
+from .common import limit_text
 
 
 def api_token_create(*, user, name: str = "", entry_point: str) -> tuple[str, ApiToken]:
     """Create a token for `user`; returns the raw token, which is never stored and shown only now."""
+    name = limit_text(name, "name", max_length=ApiToken._meta.get_field("name").max_length)
     raw = generate_token()
     with transaction.atomic():
         token = ApiToken.objects.create(user=user, name=name, key_hash=hash_token(raw), key_prefix=raw[:12])

@@ -76,8 +76,9 @@ def registeredmodel_description(request, name: str):
         # Without JavaScript the model page itself shows the form (?edit=1).
         url = reverse("models_app:registeredmodel", args=[model.name])
         return redirect(f"{url}?edit=1" if editing else url)
+    draft = request.POST.get("description", "") if error else None  # the refused text stays in the form
     return render(request, "models_app/partials/model_description.html",
-                  {"model": model, "editing": editing, "error": error})
+                  {"model": model, "editing": editing, "error": error, "draft": draft})
 
 
 @login_required

@@ -5,7 +5,7 @@
   if (!container || typeof cytoscape === "undefined") { return; }
   if (typeof cytoscapeDagre !== "undefined") { cytoscape.use(cytoscapeDagre); }
   var COLOURS = { experiment: "#64748b", dataset: "#0891b2", run: "#2563eb", logged_model: "#9333ea",
-                  version: "#16a34a", stage: "#ea580c" };
+                  version: "#16a34a", stage: "#ea580c", alias: "#ca8a04" };
 
   function elements(graph) {
     var nodes = graph.nodes.map(function (node) { return { data: node }; });
@@ -29,6 +29,7 @@
           "color": "#0f172a", "font-size": 11, "text-valign": "bottom", "text-margin-y": 4, "width": 18, "height": 18,
           "text-wrap": "wrap", "text-max-width": 120 } },
         { selector: "node[kind = 'stage']", style: { "shape": "round-rectangle", "width": 26 } },
+        { selector: "node[kind = 'alias']", style: { "shape": "tag", "width": 22 } },
         { selector: "edge", style: { "width": 1.5, "line-color": "#94a3b8", "target-arrow-color": "#94a3b8",
           "target-arrow-shape": "triangle", "curve-style": "bezier" } }
       ]

@@ -52,6 +52,9 @@ def test_a_reviewer_approves_from_the_inbox_and_sees_the_stage_change(pending, l
     row.get_by_role("button", name="Approve").click()
     expect(row).to_contain_text("approved")
     expect(page.locator("#approvals-pending-count")).to_have_text("0")
+    decided = page.locator("#inbox-decided")  # without a reload
+    expect(decided.get_by_role("link", name=f"#{pending.pk}")).to_be_visible()
+    expect(decided).to_contain_text("Applied")
     screenshot(page, "approvals-inbox-approved")
     page.goto(f"{live_server.url}/models/iris_classifier/")
     expect(page.locator("#version-row-2")).to_contain_text("Production")

@@ -59,6 +59,19 @@ def test_it_approves_in_place_and_updates_the_counter_out_of_band(login, reviewe
     assert pending.reviews.get().comment == "numbers look right"
 
 
+def test_a_decision_in_place_moves_the_request_to_recently_decided_out_of_band(login, reviewer, pending):
+    client = login(reviewer)
+    assert "No decided requests yet." in client.get(INBOX).content.decode()
+
+    body = client.post(_decide_url(pending, "reject"), {"comment": "not yet"}, HTTP_HX_REQUEST="true").content.decode()
+
+    decided = body[body.index('<template><section class="card" id="inbox-decided"'):]
+    assert decided.startswith('<template><section class="card" id="inbox-decided" aria-labelledby="decided-title" '
+                              'hx-swap-oob="true">')
+    assert f'href="/approvals/requests/{pending.pk}/">#{pending.pk}</a>' in decided and "Rejected" in decided
+    assert "No decided requests yet." not in decided
+
+
 def test_it_rejects_with_a_plain_post_and_redirects_to_the_inbox(login, reviewer, pending):
     response = login(reviewer).post(_decide_url(pending, "reject"), {"comment": "not yet"})
     assert response.status_code == 302 and response["Location"] == INBOX

@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -16,9 +17,8 @@ from urllib.parse import quote
 import pytest
 import redis
 from django.db import connection
-from kombu import pools
 
-from registry_site.celery import app as celery_app
+from tests.approvals.broker_support import EMBEDDED_BROKER_URL, celery_publishing_to, filesystem_broker_options
 from tests.models_app.mlflow_api.processes import PROJECT_ROOT, child_env, free_port, stop_process_group
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -73,16 +73,15 @@ class RedisServer:
         pytest.fail(f"redis-server did not answer on port {self.port} within {START_TIMEOUT_SECONDS} s")
 
 
-class CeleryProcess:
-    """One `celery` command in its own process group, its output in a log file."""
+class ChildProcess:
+    """One command of the project (`celery …`, `manage.py …`) in its own process group, its output in a log file."""
 
-    def __init__(self, name: str, arguments: list[str], *, env: dict, folder: Path):
+    def __init__(self, name: str, command: list[str], *, env: dict, folder: Path):
         self.name = name
         self.log_path = folder / f"{name}.log"
         self.killed = False
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "registry_site", *arguments],
-                                            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
 
     @property
@@ -109,20 +108,7 @@ class CeleryProcess:
 
     def descendants(self) -> dict[int, str]:
         """Pid -> command line of every live process below this one (a process in another session included)."""
-        parents = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                with contextlib.suppress(OSError, IndexError, ValueError):
-                    # the command name in field 2 may hold spaces and parentheses: split after its last ")"
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                    parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
-        found, frontier = {}, {self.pid}
-        while frontier:
-            frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in found}
-            for pid in frontier:
-                with contextlib.suppress(OSError):
-                    found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        return found
+        return descendants_of(self.pid)
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no warm shutdown, no message acknowledged or given back."""
@@ -135,23 +121,24 @@ class CeleryProcesses:
 
     def __init__(self, *, env: dict, folder: Path):
         self.env, self.folder = env, folder
-        self.started: list[CeleryProcess] = []
+        self.started: list[ChildProcess] = []
         self._numbers = itertools.count(1)
 
-    def worker(self) -> CeleryProcess:
+    def worker(self) -> ChildProcess:
         number = next(self._numbers)
         # prefork with one child, as deployed; mingle, gossip and worker events only slow the start down here.
         return self._start(f"worker-{number}", [
             "worker", "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
             "-n", f"validation-test-{number}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"])
 
-    def beat(self) -> CeleryProcess:
+    def beat(self) -> ChildProcess:
         number = next(self._numbers)
         return self._start(f"beat-{number}", [
             "beat", "--schedule", str(self.folder / f"beat-{number}-schedule"), "--loglevel", "INFO"])
 
-    def _start(self, name: str, arguments: list[str]) -> CeleryProcess:
-        process = CeleryProcess(name, arguments, env=self.env, folder=self.folder)
+    def _start(self, name: str, arguments: list[str]) -> ChildProcess:
+        process = ChildProcess(name, [sys.executable, "-m", "celery", "-A", "registry_site", *arguments],
+                               env=self.env, folder=self.folder)
         self.started.append(process)
         return process
 
@@ -166,6 +153,24 @@ class CeleryProcesses:
         for process in self.started:
             if process.process.poll() is None:
                 process.kill()
+
+
+def descendants_of(root: int) -> dict[int, str]:
+    """Pid -> command line of every live process below `root` (a process in another session included)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                # the command name in field 2 may hold spaces and parentheses: split after its last ")"
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
+    found, frontier = {}, {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in found}
+        for pid in frontier:
+            with contextlib.suppress(OSError):
+                found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return found
 
 
 def _tail(path: Path) -> str:
@@ -183,15 +188,6 @@ def _test_database_url() -> str:
     return f"postgresql://{credentials}@{host}{port}/{quote(database['NAME'], safe='')}"
 
 
-def _forget_broker_connections() -> None:
-    """Drop pooled broker connections (as Celery does after a fork): the next publish uses the current broker_url."""
-    celery_app._pool = None
-    amqp = celery_app.__dict__.get("amqp")  # a cached property: absent until something published
-    if amqp is not None:
-        amqp._producer_pool = None
-    pools.reset()  # closes kombu's pools, which are kept per broker URL for the whole process
-
-
 @pytest.fixture
 def redis_server(tmp_path):
     server = RedisServer(tmp_path)
@@ -205,34 +201,60 @@ def redis_server(tmp_path):
 @pytest.fixture
 def broker(redis_server):
     """The test process publishes tasks to `redis_server` instead of running them in-process (eager)."""
-    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
-    celery_app.conf.update(task_always_eager=False, broker_url=redis_server.url)
-    _forget_broker_connections()
-    try:
+    with celery_publishing_to(redis_server.url):
         yield redis_server
-    finally:
-        _forget_broker_connections()
-        celery_app.conf.update(saved)  # later tests in this process run eager again
 
 
-@pytest.fixture
-def celery_processes(broker, transactional_db, settings, tmp_path):
-    """Starts workers and beat against `broker`, the test's database and artifact folder; stopped before the
-    database is flushed (this fixture depends on transactional_db, so it is torn down first)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process needs a database it can share with the test: PostgreSQL")
+def _children_env(settings, **overrides) -> dict:
+    """The environment of a child process sharing the test's database and artifact folder."""
     env = child_env(
-        CELERY_BROKER_URL=broker.url, DATABASE_URL=_test_database_url(),
+        DATABASE_URL=_test_database_url(),
         # where this test's artifact storage writes (tests/conftest.py's _fast_settings); no S3 for the children
         ARTIFACTS_ROOT=str(settings.STORAGES["artifacts"]["OPTIONS"]["location"]), ARTIFACTS_S3_BUCKET="",
         VALIDATION_DATASET_ROOT=str(settings.STORAGES["validation_datasets"]["OPTIONS"]["location"]),
         # the test's audit key and checkpoint file, so that the children's checkpoints are the test's
         AUDIT_HMAC_KEY=settings.AUDIT_HMAC_KEY, AUDIT_CHECKPOINT_PATH=str(settings.AUDIT_CHECKPOINT_PATH),
         AUDIT_CHECKPOINT_S3_BUCKET="",
-        DJANGO_SETTINGS_MODULE="registry_site.settings", **WORKER_TIMINGS)
+        DJANGO_SETTINGS_MODULE="registry_site.settings", **WORKER_TIMINGS, **overrides)
     env.pop("REDIS_URL", None)
-    processes = CeleryProcesses(env=env, folder=tmp_path)
+    return env
+
+
+def _skip_unless_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs a database it can share with the test: PostgreSQL")
+
+
+@pytest.fixture
+def celery_processes(broker, transactional_db, settings, tmp_path):
+    """Starts workers and beat against `broker`, the test's database and artifact folder; stopped before the
+    database is flushed (this fixture depends on transactional_db, so it is torn down first)."""
+    _skip_unless_postgresql()
+    processes = CeleryProcesses(env=_children_env(settings, CELERY_BROKER_URL=broker.url), folder=tmp_path)
     try:
         yield processes
     finally:
         processes.stop_all()
+
+
+@pytest.fixture
+def embedded_serve(transactional_db, settings, tmp_path):
+    """`manage.py serve` (runserver, a worker and beat: what `make run` starts) on a free port, against the
+    embedded broker in tmp_path/broker that the test process publishes to as well."""
+    _skip_unless_postgresql()
+    folder = tmp_path / "broker"
+    with celery_publishing_to(EMBEDDED_BROKER_URL, filesystem_broker_options(folder)):
+        port = free_port()
+        env = _children_env(settings, CELERY_BROKER_URL=EMBEDDED_BROKER_URL, CELERY_BROKER_FOLDER=str(folder),
+                            CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "beat-schedule"))
+        serve = ChildProcess("serve", [sys.executable, "manage.py", "serve", "--noreload", f"127.0.0.1:{port}"],
+                             env=env, folder=tmp_path)
+        serve.url = f"http://127.0.0.1:{port}"
+        try:
+            yield serve
+        finally:
+            left = descendants_of(serve.pid)
+            serve.kill()
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)

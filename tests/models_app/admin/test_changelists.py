@@ -38,3 +38,9 @@ def test_it_renders_change_forms_with_inlines(admin_client, registry_rows, model
     response = admin_client.get(reverse(f"admin:models_app_{model_name}_change", args=[obj.pk]))
 
     assert response.status_code == 200
+
+
+def test_the_admin_index_names_every_model_in_plain_english(admin_client):
+    body = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Registered model aliases" in body and "API tokens" in body
+    assert "aliass" not in body and "Api tokens" not in body

@@ -57,8 +57,8 @@ def test_it_puts_a_logged_model_between_its_run_and_the_version(owner, django_as
     logged = logged_model_create(experiment=demo.experiment, name="forest", source_run=demo.runs[0])
     model_version_create(name=demo.model.name, source=f"models:/{logged.pk}", actor=owner,
                          entry_point=EntryPoint.SYSTEM, model_id=logged.pk)
-    # visible models + versions (+run, experiment, logged model), parent tags, parent runs, dataset inputs
-    with django_assert_max_num_queries(4):
+    # visible models + versions (+run, experiment, logged model), parent tags, parent runs, dataset inputs, aliases
+    with django_assert_max_num_queries(5):
         graph = lineage_graph(actor=owner, model_name=demo.model.name)
     assert (f"run:{demo.runs[0].pk}", f"logged_model:{logged.pk}") in graph.edges
     assert (f"logged_model:{logged.pk}", f"version:{demo.model.name}/2") in graph.edges

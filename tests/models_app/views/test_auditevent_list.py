@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from models_app.choices import EntryPoint
+from models_app.services.audit import audit_record
 from models_app.services.registry import registered_model_create
 
 pytestmark = pytest.mark.django_db
@@ -59,5 +60,38 @@ def test_it_labels_numbered_objects_with_their_kind(owner_client, owner, demo):
     registered_model_create(name="other", actor=owner, entry_point=EntryPoint.SYSTEM)
     body = owner_client.get(URL).content.decode()
     experiment = demo.runs[0].experiment
-    assert f"<td>experiment #{experiment.pk}</td>" in body
+    assert f'<a href="{reverse("models_app:experiment", args=[experiment.pk])}">experiment #{experiment.pk}</a>' in body
     assert f'<a href="{reverse("models_app:registeredmodel", args=["other"])}">other</a>' in body
+
+
+def test_each_event_links_to_its_object_and_names_its_model(owner_client, owner, demo):
+    run = demo.runs[1]
+    audit_record(action="run.deleted", actor=owner, entry_point=EntryPoint.SYSTEM, object_type="run",
+                 object_id=run.pk)
+    body = owner_client.get(URL).content.decode()
+    model_link = f'in <a href="{reverse("models_app:registeredmodel", args=["iris_classifier"])}">iris_classifier</a>'
+    for link in (f'<a href="{reverse("models_app:modelversion", args=["iris_classifier", 2])}">iris_classifier/2</a>',
+                 f'<a href="{reverse("models_app:run", args=[run.pk])}">run {run.pk}</a>',
+                 f'<a href="{reverse("models_app:registeredmodel", args=["iris_classifier"])}">'
+                 "iris_classifier@champion</a>", model_link):
+        assert link in body
+
+
+def test_details_are_readable_fields_not_json(owner_client, owner, demo):
+    body = owner_client.get(URL, {"action": "alias.set"}, HTTP_HX_REQUEST="true").content.decode()
+    for field in ('<dl class="kv audit-details">', "<dt>alias</dt><dd>champion</dd>", "<dt>to version</dt><dd>1</dd>",
+                  "<dt>from version</dt><dd>—</dd>", "<dt>review request id</dt><dd>—</dd>"):
+        assert field in body
+    assert "{&quot;" not in body and '{"' not in body
+
+
+def test_a_malformed_object_id_gets_no_link_instead_of_an_error(owner_client, owner):
+    audit_record(action="model_version.created", actor=owner, entry_point=EntryPoint.SYSTEM,
+                 object_type="model_version", object_id="no-version-number", registered_model_name="",
+                 details={"tags": ["a", "b"], "archived": True, "score": 0.912345678, "nested": {"k": None}})
+    response = owner_client.get(URL)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<td>model version no-version-number\n" in body
+    for field in ("<dt>tags</dt><dd>a, b</dd>", "<dt>archived</dt><dd>yes</dd>", "<dt>score</dt><dd>0.912346</dd>",
+                  "<dt>nested</dt><dd>k —</dd>"):
+        assert field in body
