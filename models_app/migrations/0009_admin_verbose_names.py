@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('models_app', '0005_registered_model_normalized_name'),
+        ('models_app', '0008_evaluation_datasets'),
     ]
 
     operations = [
