@@ -12,31 +12,32 @@ API = EntryPoint.MLFLOW_API
 MAX_HISTORY_PAGE = 25_000
 
 
-def _run(fields):
+def _run(fields, actor):
     # The client sends both run_id and the older run_uuid, with the same value.
-    return run_get(run_id=fields.text("run_id", required=False) or fields.text("run_uuid", required=False))
+    return run_get(run_id=fields.text("run_id", required=False) or fields.text("run_uuid", required=False),
+                   actor=actor)
 
 
 @mlflow_view
 def create_run(request, fields, actor):
-    experiment = experiment_get(experiment_id=fields.text("experiment_id", required=False, default="0"))
+    experiment = experiment_get(experiment_id=fields.text("experiment_id", required=False, default="0"), actor=actor)
     run = services.run_create(
         experiment=experiment, actor=actor, user_id=fields.text("user_id", required=False),
         run_name=fields.text("run_name", required=False), start_time=fields.integer("start_time"),
         tags=fields.key_values("tags"),
     )
-    return ok({"run": run_json(run_get(run_id=run.pk))})
+    return ok({"run": run_json(run_get(run_id=run.pk, actor=actor))})
 
 
 @mlflow_view
 def get_run(request, fields, actor):
-    return ok({"run": run_json(_run(fields))})
+    return ok({"run": run_json(_run(fields, actor))})
 
 
 @mlflow_view
 def update_run(request, fields, actor):
     run = services.run_update(
-        run=_run(fields), status=fields.text("status", required=False) or None,
+        run=_run(fields, actor), actor=actor, status=fields.text("status", required=False) or None,
         end_time=fields.integer("end_time"), run_name=fields.text("run_name", required=False) or None,
     )
     return ok({"run_info": run_info_json(run)})
@@ -44,19 +45,20 @@ def update_run(request, fields, actor):
 
 @mlflow_view
 def delete_run(request, fields, actor):
-    services.run_delete(run=_run(fields), actor=actor, entry_point=API)
+    services.run_delete(run=_run(fields, actor), actor=actor, entry_point=API)
     return ok()
 
 
 @mlflow_view
 def restore_run(request, fields, actor):
-    services.run_restore(run=_run(fields), actor=actor, entry_point=API)
+    services.run_restore(run=_run(fields, actor), actor=actor, entry_point=API)
     return ok()
 
 
 @mlflow_view
 def search_runs(request, fields, actor):
     page = search.run_search(
+        actor=actor,
         experiment_ids=fields.strings("experiment_ids"),
         filter_string=fields.text("filter", required=False),
         run_view_type=fields.text("run_view_type", required=False, default="ACTIVE_ONLY"),
@@ -75,20 +77,20 @@ def _metric(item: dict) -> MetricPoint:
 @mlflow_view
 def log_metric(request, fields, actor):
     point = _metric({name: fields.raw(name) for name in ("key", "value", "timestamp", "step", "model_id")})
-    services.run_log_metric(run=_run(fields), point=point)
+    services.run_log_metric(run=_run(fields, actor), point=point, actor=actor)
     return ok()
 
 
 @mlflow_view
 def log_param(request, fields, actor):
-    services.run_log_param(run=_run(fields), key=fields.text("key"), value=fields.raw("value", ""))
+    services.run_log_param(run=_run(fields, actor), key=fields.text("key"), value=fields.raw("value", ""), actor=actor)
     return ok()
 
 
 @mlflow_view
 def log_batch(request, fields, actor):
     services.run_log_batch(
-        run=_run(fields), metrics=[_metric(item) for item in fields.objects("metrics")],
+        run=_run(fields, actor), actor=actor, metrics=[_metric(item) for item in fields.objects("metrics")],
         params=fields.key_values("params"), tags=fields.key_values("tags"),
     )
     return ok()
@@ -96,13 +98,13 @@ def log_batch(request, fields, actor):
 
 @mlflow_view
 def set_tag(request, fields, actor):
-    services.run_set_tag(run=_run(fields), key=fields.text("key"), value=fields.raw("value", ""))
+    services.run_set_tag(run=_run(fields, actor), key=fields.text("key"), value=fields.raw("value", ""), actor=actor)
     return ok()
 
 
 @mlflow_view
 def delete_tag(request, fields, actor):
-    services.run_delete_tag(run=_run(fields), key=fields.text("key"))
+    services.run_delete_tag(run=_run(fields, actor), key=fields.text("key"), actor=actor)
     return ok()
 
 
@@ -118,20 +120,21 @@ def _dataset_input(item: dict) -> DatasetInput:
 
 @mlflow_view
 def log_inputs(request, fields, actor):
-    services.run_log_inputs(run=_run(fields), inputs=[_dataset_input(item) for item in fields.objects("datasets")])
+    inputs = [_dataset_input(item) for item in fields.objects("datasets")]
+    services.run_log_inputs(run=_run(fields, actor), inputs=inputs, actor=actor)
     return ok()
 
 
 @mlflow_view
 def log_outputs(request, fields, actor):
     outputs = [(item.get("model_id"), item.get("step")) for item in fields.objects("models")]
-    services.run_log_outputs(run=_run(fields), outputs=outputs)
+    services.run_log_outputs(run=_run(fields, actor), outputs=outputs, actor=actor)
     return ok()
 
 
 @mlflow_view
 def get_metric_history(request, fields, actor):
-    run = _run(fields)
+    run = _run(fields, actor)
     size = min(fields.integer("max_results", default=MAX_HISTORY_PAGE), MAX_HISTORY_PAGE)
     if size < 1:
         raise InvalidParameter(f"Parameter 'max_results' must be at least 1, got {size}.")

@@ -14,7 +14,6 @@ from django.db.models import F, QuerySet
 from ..choices import LifecycleStage
 from ..exceptions import InvalidParameter
 from ..models import (
-    Experiment,
     ExperimentTag,
     LatestMetric,
     LoggedModel,
@@ -32,7 +31,7 @@ from ..models import (
 from ..search_filter import parse_filter
 from .registry import model_version_with_details, registered_model_with_details, registered_models_visible
 from .search_clauses import NUMERIC, STAGE, Attribute, EntitySpec, KeyValueTable, clauses_to_q, ordered
-from .tracking import logged_model_with_details, run_with_details
+from .tracking import experiments_readable, in_readable_experiments, logged_model_with_details, run_with_details
 
 MAX_RESULTS_DEFAULTS = {"experiments": 1000, "runs": 1000, "registered models": 100, "model versions": 10_000,
                         "logged models": 100}
@@ -115,19 +114,21 @@ LOGGED_MODEL_SPEC = EntitySpec(
 )
 
 
-def experiment_search(*, filter_string="", view_type="ACTIVE_ONLY", max_results=1000, order_by=(),
+def experiment_search(*, actor, filter_string="", view_type="ACTIVE_ONLY", max_results=1000, order_by=(),
                       page_token=None) -> SearchPage:
     limit, offset = _page_bounds(max_results, page_token, "experiments")
-    queryset = Experiment.objects.filter(lifecycle_stage__in=_lifecycle_stages(view_type, "view_type"))
+    queryset = experiments_readable(actor).filter(lifecycle_stage__in=_lifecycle_stages(view_type, "view_type"))
     queryset = _filtered(queryset, EXPERIMENT_SPEC, filter_string, order_by)
     return _page(queryset.prefetch_related("tags"), offset, limit)
 
 
-def run_search(*, experiment_ids, filter_string="", run_view_type="ACTIVE_ONLY", max_results=1000, order_by=(),
-               page_token=None) -> SearchPage:
+def run_search(*, actor, experiment_ids, filter_string="", run_view_type="ACTIVE_ONLY", max_results=1000,
+               order_by=(), page_token=None) -> SearchPage:
+    """Runs of the experiments among `experiment_ids` that `actor` may read (the others are left out)."""
     limit, offset = _page_bounds(max_results, page_token, "runs")
-    queryset = Run.objects.filter(experiment_id__in=_experiment_ids(experiment_ids),
-                                  lifecycle_stage__in=_lifecycle_stages(run_view_type, "run_view_type"))
+    queryset = in_readable_experiments(Run.objects.filter(
+        experiment_id__in=_experiment_ids(experiment_ids),
+        lifecycle_stage__in=_lifecycle_stages(run_view_type, "run_view_type")), actor)
     queryset = _filtered(queryset, RUN_SPEC, filter_string, order_by)
     return _page(run_with_details(queryset), offset, limit)
 
@@ -147,12 +148,14 @@ def model_version_search(*, filter_string="", max_results=10000, order_by=(), pa
     return _page(model_version_with_details(queryset), offset, limit)
 
 
-def logged_model_search(*, experiment_ids, filter_string="", max_results=100, order_by=(),
+def logged_model_search(*, actor, experiment_ids, filter_string="", max_results=100, order_by=(),
                         page_token=None) -> SearchPage:
-    """Logged models of the experiments. order_by entries are strings or MLflow's {field_name, ascending} dicts."""
+    """Logged models of the readable experiments among `experiment_ids`.
+
+    order_by entries are strings or MLflow's {field_name, ascending} dicts."""
     limit, offset = _page_bounds(max_results, page_token, "logged models")
-    queryset = LoggedModel.objects.filter(experiment_id__in=_experiment_ids(experiment_ids),
-                                          lifecycle_stage=LifecycleStage.ACTIVE)
+    queryset = in_readable_experiments(LoggedModel.objects.filter(experiment_id__in=_experiment_ids(experiment_ids),
+                                                                  lifecycle_stage=LifecycleStage.ACTIVE), actor)
     order_by = [_order_entry(entry) for entry in ([order_by] if isinstance(order_by, str) else order_by or ())]
     queryset = _filtered(queryset, LOGGED_MODEL_SPEC, filter_string, order_by)
     return _page(logged_model_with_details(queryset), offset, limit)

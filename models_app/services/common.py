@@ -4,12 +4,18 @@ from collections.abc import Iterable
 from django.db import models
 
 from ..exceptions import InvalidParameter, NotFound
+from ..governance import ExperimentLevel, current_governance
 from ..models import RegisteredModel
 
 MAX_TAG_KEY_LENGTH = 250
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_NAME_LENGTH = 256
+
+
+def experiment_authorize(*, actor, experiment, level: ExperimentLevel = ExperimentLevel.EDIT) -> None:
+    """Refuse unless `actor` holds `level` on `experiment` (None: creating one); runs and logged models inherit it."""
+    current_governance().authorize_experiment(actor=actor, experiment=experiment, level=level)
 
 
 def require_text(value, field: str, *, max_length: int | None = None) -> str:

@@ -6,9 +6,10 @@ from django.db import IntegrityError, transaction
 from ..choices import AuditAction, ModelVersionStatus
 from ..exceptions import AlreadyExists, InvalidParameter, NotFound
 from ..governance import ModelChange, ModelChangeKind, PermissionLevel, current_governance
-from ..models import LoggedModel, ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag, Run
+from ..models import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag
 from ..models.base import now_ms
 from ..naming import name_normalize
+from ..selectors.tracking import logged_models_readable, runs_readable
 from .artifacts import artifact_path_clean, artifact_path_to_uri, artifact_uri_to_path, artifacts_content_hash
 from .audit import audit_record
 from .common import (
@@ -187,22 +188,23 @@ def registered_model_delete_tag(*, registered_model: RegisteredModel, key: str, 
                      entry_point=entry_point, details={"key": key})
 
 
-def model_version_source_resolve(*, source: str, run_id: str | None, model_id: str | None):
+def model_version_source_resolve(*, source: str, run_id: str | None, model_id: str | None, actor=None):
     """Find where a new version's files are and which run and logged model it comes from.
 
     Returns (storage_location, run, logged_model). `models:/m-…` resolves to the logged model's
     artifact location; `runs:/<run>/<path>` to the run's folder, or to the logged model of that
-    run named <path> (MLflow 3 keeps models outside run folders).
+    run named <path> (MLflow 3 keeps models outside run folders). Runs and logged models of experiments
+    `actor` cannot read are answered as missing (registering them would copy another team's files).
     """
     source = require_text(source, "source", max_length=1000)
-    logged_model = _logged_model_or_none(model_id)
-    run = _run_or_none(run_id)
+    logged_model = _logged_model_or_none(model_id, actor)
+    run = _run_or_none(run_id, actor)
     location = source
     if match := _LOGGED_MODEL_URI.match(source):
-        logged_model = _logged_model_or_none(match["model_id"])
+        logged_model = _logged_model_or_none(match["model_id"], actor)
         location = logged_model.artifact_location
     elif match := _RUNS_URI.match(source):
-        run = _run_or_none(match["run_id"], required=True)
+        run = _run_or_none(match["run_id"], actor, required=True)
         sub_path = artifact_path_clean(match["path"] or "", allow_root=True)
         if logged_model is None:
             logged_model = run.logged_models.filter(name=sub_path).order_by("-creation_timestamp_ms").first()
@@ -212,8 +214,8 @@ def model_version_source_resolve(*, source: str, run_id: str | None, model_id: s
             f"Invalid model version source: '{source}'. Use runs:/<run_id>/<path>, models:/<model_id> or an "
             "mlflow-artifacts:/ URI, or pass the run_id of the run that produced it."
         )
-    if run is None and logged_model is not None:
-        run = logged_model.source_run
+    if run is None and logged_model is not None and logged_model.source_run_id:
+        run = _run_or_none(logged_model.source_run_id, actor)
     storage_path = artifact_uri_to_path(location)
     if storage_path is not None:
         # One spelling per folder (`mlflow-artifacts://host/x` is `mlflow-artifacts:/x`), so lookups by location match.
@@ -221,19 +223,19 @@ def model_version_source_resolve(*, source: str, run_id: str | None, model_id: s
     return location, run, logged_model
 
 
-def _run_or_none(run_id, *, required=False):
+def _run_or_none(run_id, actor, *, required=False):
     if not run_id:
         return None
-    run = Run.objects.filter(pk=run_id).first()
+    run = runs_readable(actor).filter(pk=run_id).first()
     if run is None and required:
         raise NotFound(f"Run with id={run_id} not found")
     return run
 
 
-def _logged_model_or_none(model_id):
+def _logged_model_or_none(model_id, actor):
     if not model_id:
         return None
-    logged_model = LoggedModel.objects.select_related("source_run").filter(pk=model_id).first()
+    logged_model = logged_models_readable(actor).filter(pk=model_id).first()
     if logged_model is None:
         raise NotFound(f"Logged model with ID '{model_id}' not found.")
     return logged_model
@@ -254,7 +256,8 @@ def model_version_create(
     """Register a new version. The number comes from the model's counter under a row lock."""
     name = require_text(name, "name")
     clean_tags = [validate_key_value(key, value, what="tag") for key, value in tags]
-    location, run, logged_model = model_version_source_resolve(source=source, run_id=run_id, model_id=model_id)
+    location, run, logged_model = model_version_source_resolve(source=source, run_id=run_id, model_id=model_id,
+                                                               actor=actor)
     # Hash outside the lock: reading files can take a while and must not hold up other registrations.
     storage_path = artifact_uri_to_path(location)
     content_hash = artifacts_content_hash(storage_path) if storage_path is not None else ""

@@ -58,7 +58,8 @@ def register_iris_version(model_name: str, *, actor, good: bool = True, metrics:
     run = run_create(experiment=experiment, actor=actor, run_name=f"train-{path[-6:]}")
     accuracy = float((model.predict(features) == target).mean())
     logged = {"accuracy": accuracy, **(metrics or {})}
-    run_log_batch(run=run, metrics=[MetricPoint(key=key, value=value, timestamp=1) for key, value in logged.items()])
+    run_log_batch(actor=None,
+                  run=run, metrics=[MetricPoint(key=key, value=value, timestamp=1) for key, value in logged.items()])
     return model_version_create(name=model_name, source=f"mlflow-artifacts:/{path}", run_id=run.pk, actor=actor,
                                 entry_point=API)
 

@@ -110,7 +110,7 @@ def register_python_model_version(model_name: str, python_model, *, actor, accur
                 artifact_write(path=f"{path}/{file.relative_to(local).as_posix()}", stream=handle, actor=None)
     experiment = experiment_create(name=f"worker-tests-{uuid.uuid4().hex[:8]}", actor=actor, entry_point=API)
     run = run_create(experiment=experiment, actor=actor, run_name="train-slow-loading")
-    run_log_batch(run=run, metrics=[MetricPoint(key="accuracy", value=accuracy, timestamp=1)])
+    run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="accuracy", value=accuracy, timestamp=1)])
     return model_version_create(name=model_name, source=f"mlflow-artifacts:/{path}", run_id=run.pk, actor=actor,
                                 entry_point=API)
 
