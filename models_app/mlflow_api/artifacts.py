@@ -8,13 +8,28 @@ import posixpath
 from django.http import FileResponse
 
 from ..choices import EntryPoint
-from ..services.artifacts import artifact_delete, artifact_list, artifact_open, artifact_write
+from ..exceptions import NotFound
+from ..services.artifacts import (
+    artifact_delete,
+    artifact_entries_readable,
+    artifact_list,
+    artifact_open,
+    artifact_read_authorize,
+    artifact_write,
+)
 from .base import mlflow_view, ok
 
 
 @mlflow_view
 def list_artifacts(request, fields, actor):
-    entries = artifact_list(fields.text("path", required=False))
+    path = fields.text("path", required=False)
+    try:
+        artifact_read_authorize(path, actor)
+    except NotFound:
+        return ok({})  # what a missing folder lists: an unreadable one must not look different
+    entries = artifact_list(path)
+    if not path.strip("/"):
+        entries = artifact_entries_readable(entries, actor)
     # MLflow lists entry names relative to the listed folder.
     files = [{**entry, "path": posixpath.basename(entry["path"])} for entry in entries]
     return ok({"files": files} if files else {})
@@ -22,6 +37,7 @@ def list_artifacts(request, fields, actor):
 
 @mlflow_view
 def download_artifact(request, fields, actor, artifact_path):
+    artifact_read_authorize(artifact_path, actor)
     handle = artifact_open(artifact_path)
     return FileResponse(handle, as_attachment=True, filename=posixpath.basename(artifact_path))
 

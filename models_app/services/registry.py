@@ -10,7 +10,13 @@ from ..models import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredM
 from ..models.base import now_ms
 from ..naming import name_normalize
 from ..selectors.tracking import logged_models_readable, runs_readable
-from .artifacts import artifact_path_clean, artifact_path_to_uri, artifact_uri_to_path, artifacts_content_hash
+from .artifacts import (
+    artifact_path_clean,
+    artifact_path_to_uri,
+    artifact_read_authorize,
+    artifact_uri_to_path,
+    artifacts_content_hash,
+)
 from .audit import audit_record
 from .common import (
     MAX_NAME_LENGTH,
@@ -220,6 +226,8 @@ def model_version_source_resolve(*, source: str, run_id: str | None, model_id: s
     if storage_path is not None:
         # One spelling per folder (`mlflow-artifacts://host/x` is `mlflow-artifacts:/x`), so lookups by location match.
         location = artifact_path_to_uri(storage_path)
+        # Files of another team's run or model cannot be copied into a readable model by registering them.
+        artifact_read_authorize(storage_path, actor, unowned_allowed=True)
     return location, run, logged_model
 
 
