@@ -165,4 +165,4 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet:
         query = serializers.AuditQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return audit_events_filtered(**query.validated_data)
+        return audit_events_filtered(viewer=self.request.user, **query.validated_data)
