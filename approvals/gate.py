@@ -11,7 +11,15 @@ from django.db.models import Q
 
 from models_app.choices import AuditAction, EntryPoint
 from models_app.exceptions import PermissionDenied
-from models_app.governance import AliasChange, Governance, ModelChange, ModelChangeKind, PermissionLevel, StageChange
+from models_app.governance import (
+    AliasChange,
+    ExperimentLevel,
+    Governance,
+    ModelChange,
+    ModelChangeKind,
+    PermissionLevel,
+    StageChange,
+)
 from models_app.models import ModelVersion, RegisteredModel
 from models_app.naming import name_normalize
 from models_app.services.artifacts import artifact_path_lock, artifact_uri_to_path, model_versions_stored_at
@@ -28,12 +36,14 @@ from .selectors import (
     open_review_request_counts,
     policy_effective,
     policy_for_name,
+    readable_experiments_filter,
     readable_models_filter,
     validation_blocker,
     version_content_hash,
     version_protection,
 )
 from .services.common import review_request_supersede
+from .services.experiment_permissions import experiment_permission_grant_creator, experiment_permission_require
 from .services.permissions import permission_grant_creator, permission_require
 from .services.supersession import (
     review_requests_supersede_after_alias_change,
@@ -54,6 +64,18 @@ class ApprovalsGovernance(Governance):
 
     def readable_models_filter(self, actor) -> Q | None:
         return readable_models_filter(actor)
+
+    def authorize_experiment(self, *, actor, experiment, level: ExperimentLevel) -> None:
+        experiment_permission_require(actor=actor, experiment=experiment, level=level)
+
+    def readable_experiments_filter(self, actor) -> Q | None:
+        return readable_experiments_filter(actor)
+
+    def sees_whole_audit_log(self, actor) -> bool:
+        return actor is None or is_governance_admin(actor)
+
+    def on_experiment_created(self, *, experiment, actor) -> None:
+        experiment_permission_grant_creator(experiment=experiment, actor=actor, entry_point=EntryPoint.SYSTEM)
 
     def check_stage_change(self, change: StageChange) -> None:
         version = change.version

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 
-from models_app.governance import PermissionLevel
-from models_app.models import ModelVersion, RegisteredModel
+from models_app.governance import ExperimentLevel, PermissionLevel
+from models_app.models import Experiment, ModelVersion, RegisteredModel
 from models_app.naming import name_normalize
 
 from .choices import (
@@ -49,6 +49,36 @@ class ModelPermission(models.Model):
     def __str__(self) -> str:
         principal = f"user {self.user}" if self.user_id else f"group {self.group}"
         return f"{principal}: {PermissionLevel(self.level).name} on {self.registered_model}"
+
+
+class ExperimentPermission(models.Model):
+    """A permission level on one experiment (and so on its runs, logged models and artifacts), granted to one
+    user or one group."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="permissions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="experiment_permissions")
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="experiment_permissions")
+    level = models.PositiveSmallIntegerField(choices=ExperimentLevel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["experiment", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, group__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=False),
+                name="experiment_permission_one_principal",
+            ),
+            models.UniqueConstraint(fields=["experiment", "user"], name="experiment_permission_unique_user"),
+            models.UniqueConstraint(fields=["experiment", "group"], name="experiment_permission_unique_group"),
+        ]
+
+    def __str__(self) -> str:
+        principal = f"user {self.user}" if self.user_id else f"group {self.group}"
+        return f"{principal}: {ExperimentLevel(self.level).name} on experiment {self.experiment}"
 
 
 class ValidationDataset(models.Model):

@@ -2,8 +2,8 @@
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 
-from models_app.governance import PermissionLevel, level_for_stage_change
-from models_app.models import ModelVersion, RegisteredModel
+from models_app.governance import ExperimentLevel, PermissionLevel, level_for_stage_change
+from models_app.models import Experiment, ModelVersion, RegisteredModel
 from models_app.naming import name_normalize
 from models_app.services.artifacts import artifact_uri_to_path, artifacts_content_hash
 
@@ -16,7 +16,7 @@ from .choices import (
     ReviewRequestStatus,
     ValidationStatus,
 )
-from .models import ApprovalPolicy, ModelPermission, ReviewRequest, ValidationRun
+from .models import ApprovalPolicy, ExperimentPermission, ModelPermission, ReviewRequest, ValidationRun
 
 
 def is_registry_admin(user) -> bool:
@@ -86,6 +86,52 @@ def readable_models_filter(user) -> Q | None:
 
 def model_permissions(*, registered_model: RegisteredModel) -> QuerySet[ModelPermission]:
     return ModelPermission.objects.filter(registered_model=registered_model).select_related("user", "group")
+
+
+def default_experiment_level() -> ExperimentLevel:
+    return ExperimentLevel[settings.REGISTRY_DEFAULT_EXPERIMENT_PERMISSION]
+
+
+def experiment_level_of(*, user, experiment: Experiment | None) -> ExperimentLevel:
+    """The effective level on an experiment: the highest of the user's grant, their groups' grants and the default.
+
+    None is the system, staff superusers and governance admins: MANAGE. Anonymous users get at most READ, and only
+    when the deployment allows anonymous access. `experiment` None: the default alone.
+    """
+    if user is None or is_registry_admin(user):
+        return ExperimentLevel.MANAGE
+    default = default_experiment_level()
+    if not getattr(user, "is_authenticated", False):
+        allowed = settings.REGISTRY_ALLOW_ANONYMOUS
+        return ExperimentLevel(min(default, ExperimentLevel.READ)) if allowed else ExperimentLevel.NO_PERMISSIONS
+    if default == ExperimentLevel.MANAGE or is_governance_admin(user):
+        return ExperimentLevel.MANAGE
+    if experiment is None:
+        return default
+    granted = ExperimentPermission.objects.filter(
+        _grants_of(user), experiment=experiment).aggregate(level=Max("level"))["level"]
+    return ExperimentLevel(max(default, granted or ExperimentLevel.NO_PERMISSIONS))
+
+
+def readable_experiments_filter(user) -> Q | None:
+    """A Q limiting Experiment to what `user` may read (one subquery); None when the default already allows all.
+
+    Asks the database nothing when the default decides (signed-in users and READ or more by default)."""
+    if user is None or is_registry_admin(user):
+        return None
+    signed_in = getattr(user, "is_authenticated", False)
+    if signed_in and default_experiment_level() >= ExperimentLevel.READ:
+        return None
+    if experiment_level_of(user=user, experiment=None) >= ExperimentLevel.READ:
+        return None
+    if not signed_in:
+        return Q(pk__in=[])
+    readable = ExperimentPermission.objects.filter(_grants_of(user), level__gte=ExperimentLevel.READ)
+    return Q(pk__in=readable.values("experiment_id"))
+
+
+def experiment_permissions(*, experiment: Experiment) -> QuerySet[ExperimentPermission]:
+    return ExperimentPermission.objects.filter(experiment=experiment).select_related("user", "group")
 
 
 def policies_all() -> list[ApprovalPolicy]:

@@ -38,7 +38,7 @@ def bench_batch(run, batch_size: int, round_index: int) -> tuple[float, int]:
     ]
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        run_log_batch(run=run, metrics=points)
+        run_log_batch(actor=None, run=run, metrics=points)
         elapsed = time.perf_counter() - started
     return elapsed, len(queries)
 

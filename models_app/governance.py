@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 
 if TYPE_CHECKING:
-    from .models import ModelVersion, RegisteredModel
+    from .models import Experiment, ModelVersion, RegisteredModel
 
 
 class PermissionLevel(models.IntegerChoices):
@@ -24,6 +24,18 @@ class PermissionLevel(models.IntegerChoices):
     CAN_MANAGE_STAGING_VERSIONS = 30, "Can manage Staging versions"
     CAN_MANAGE_PRODUCTION_VERSIONS = 40, "Can manage Production versions"
     CAN_MANAGE = 50, "Can manage"
+
+
+class ExperimentLevel(models.IntegerChoices):
+    """Per-experiment permission levels (the names of MLflow's auth app), each including the ones below it.
+
+    Runs, their metrics, params, tags, inputs and artifacts, and logged models inherit their experiment's level.
+    """
+
+    NO_PERMISSIONS = 0, "No permissions"
+    READ = 10, "Read"
+    EDIT = 20, "Edit"
+    MANAGE = 30, "Manage"
 
 
 def level_for_stage_change(from_stage: str, to_stage: str) -> PermissionLevel:
@@ -110,6 +122,20 @@ class Governance:
     def readable_models_filter(self, actor) -> models.Q | None:
         """A Q over RegisteredModel limiting reads to what `actor` may see; None means all."""
         return None
+
+    def authorize_experiment(self, *, actor, experiment: Experiment | None, level: ExperimentLevel) -> None:
+        """Refuse unless `actor` holds `level` on the experiment (None: creating a new experiment)."""
+
+    def readable_experiments_filter(self, actor) -> models.Q | None:
+        """A Q over Experiment limiting reads to what `actor` may see; None means all."""
+        return None
+
+    def sees_whole_audit_log(self, actor) -> bool:
+        """Whether `actor` sees every audit event, registry-wide ones and those of deleted objects included."""
+        return True
+
+    def on_experiment_created(self, *, experiment: Experiment, actor) -> None:
+        """Inside the creating transaction (e.g. grant the creator MANAGE)."""
 
     def check_stage_change(self, change: StageChange) -> None:
         """The gate for stages, entering and leaving; called under the model's lock, before the change."""

@@ -316,16 +316,26 @@ REGISTRY_SINGLE_OCCUPANCY_STAGES = env_bool("REGISTRY_SINGLE_OCCUPANCY_STAGES", 
 # Requests to the APIs without credentials are refused unless this is on.
 REGISTRY_ALLOW_ANONYMOUS = env_bool("REGISTRY_ALLOW_ANONYMOUS", False)
 # The permission level every signed-in user holds on every registered model unless a grant gives more
-# (a name from models_app.governance.PermissionLevel). The default lets plain MLflow workflows, including
-# Production moves, work out of the box; set CAN_READ or NONE to make per-model grants (approvals app) matter.
+# (a name from models_app.governance.PermissionLevel). The default lets signed-in users read every model and
+# create their own (creators get CAN_MANAGE), not change other people's; CAN_MANAGE_PRODUCTION_VERSIONS is the
+# open behaviour of earlier releases.
 REGISTRY_PERMISSION_LEVEL_NAMES = (
     "NONE", "CAN_READ", "CAN_EDIT", "CAN_MANAGE_STAGING_VERSIONS", "CAN_MANAGE_PRODUCTION_VERSIONS", "CAN_MANAGE",
 )
-REGISTRY_DEFAULT_PERMISSION = env_str("REGISTRY_DEFAULT_PERMISSION", "CAN_MANAGE_PRODUCTION_VERSIONS").strip().upper()
+REGISTRY_DEFAULT_PERMISSION = env_str("REGISTRY_DEFAULT_PERMISSION", "CAN_READ").strip().upper()
 if REGISTRY_DEFAULT_PERMISSION not in REGISTRY_PERMISSION_LEVEL_NAMES:
     raise ImproperlyConfigured(
         f"REGISTRY_DEFAULT_PERMISSION must be one of {', '.join(REGISTRY_PERMISSION_LEVEL_NAMES)}, "
         f"got {REGISTRY_DEFAULT_PERMISSION!r}"
+    )
+# The same for experiments (models_app.governance.ExperimentLevel, MLflow's auth app's names), which their
+# runs, logged models and artifacts inherit. Creators get MANAGE; EDIT is the open behaviour of earlier releases.
+REGISTRY_EXPERIMENT_LEVEL_NAMES = ("NO_PERMISSIONS", "READ", "EDIT", "MANAGE")
+REGISTRY_DEFAULT_EXPERIMENT_PERMISSION = env_str("REGISTRY_DEFAULT_EXPERIMENT_PERMISSION", "READ").strip().upper()
+if REGISTRY_DEFAULT_EXPERIMENT_PERMISSION not in REGISTRY_EXPERIMENT_LEVEL_NAMES:
+    raise ImproperlyConfigured(
+        f"REGISTRY_DEFAULT_EXPERIMENT_PERMISSION must be one of {', '.join(REGISTRY_EXPERIMENT_LEVEL_NAMES)}, "
+        f"got {REGISTRY_DEFAULT_EXPERIMENT_PERMISSION!r}"
     )
 
 # Members of this group (and staff superusers) are governance admins: they alone create, change and delete

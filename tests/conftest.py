@@ -47,6 +47,32 @@ def governance():
 
 
 @pytest.fixture
+def grant_experiment():
+    """grant_experiment(experiment, user, "EDIT"): a grant written as an admin would (audited)."""
+    from approvals.services import experiment_permission_set
+    from models_app.choices import EntryPoint
+
+    def grant(experiment, user, level="EDIT"):
+        return experiment_permission_set(experiment=experiment, level=level, user=user, actor=None,
+                                         entry_point=EntryPoint.COMMAND)
+
+    return grant
+
+
+@pytest.fixture
+def grant_model():
+    """grant_model(registered_model, user, "CAN_MANAGE"): a per-model grant written as an admin would (audited)."""
+    from approvals.services import permission_set
+    from models_app.choices import EntryPoint
+
+    def grant(registered_model, user, level="CAN_MANAGE"):
+        return permission_set(registered_model=registered_model, level=level, user=user, actor=None,
+                              entry_point=EntryPoint.COMMAND)
+
+    return grant
+
+
+@pytest.fixture
 def owner(django_user_model):
     return django_user_model.objects.create_user("owner", "owner@example.com", "owner-pass")
 

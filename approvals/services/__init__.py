@@ -1,5 +1,12 @@
 """Writes of the approvals domain, one module per entity; import from here."""
 from .datasets import validation_dataset_create, validation_dataset_delete
+from .experiment_permissions import (
+    experiment_level_parse,
+    experiment_permission_grant_creator,
+    experiment_permission_remove,
+    experiment_permission_require,
+    experiment_permission_set,
+)
 from .permissions import permission_level_parse, permission_remove, permission_require, permission_set
 from .policies import policy_create, policy_delete, policy_update
 from .review_requests import (
@@ -22,6 +29,11 @@ from .validation import (
 __all__ = [
     "RollbackResult",
     "approval_level_for",
+    "experiment_level_parse",
+    "experiment_permission_grant_creator",
+    "experiment_permission_remove",
+    "experiment_permission_require",
+    "experiment_permission_set",
     "permission_level_parse",
     "permission_remove",
     "permission_require",

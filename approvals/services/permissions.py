@@ -24,8 +24,9 @@ LEVEL_PURPOSE = {
 def permission_require(*, actor, registered_model: RegisteredModel | None, level: PermissionLevel,
                        purpose: str = "") -> None:
     """Refuse with a message naming the model, the level held and the level needed."""
-    if getattr(actor, "is_authenticated", False) and default_permission_level() >= level:
-        return  # grants only add to the default: no need to read them
+    signed_in = getattr(actor, "is_authenticated", False)
+    if signed_in and (registered_model is None or default_permission_level() >= level):
+        return  # any signed-in user may create a model (and manages it); grants only add to the default
     held = permission_level_of(user=actor, registered_model=registered_model)
     if held >= level:
         return
@@ -48,20 +49,20 @@ def permission_level_parse(level) -> PermissionLevel:
     raise InvalidParameter(f"Invalid permission level: {level!r}. Use one of {', '.join(PermissionLevel.names)}.")
 
 
-def _principal(user, group) -> dict:
+def principal_of(user, group) -> dict:
     if (user is None) == (group is None):
         raise InvalidParameter("Grant a permission to exactly one of 'user' or 'group'.")
     return {"user": user} if user is not None else {"group": group}
 
 
-def _principal_label(user, group) -> str:
+def principal_label(user, group) -> str:
     return f"user:{user.get_username()}" if user is not None else f"group:{group.name}"
 
 
 def permission_set(*, registered_model: RegisteredModel, level, actor, entry_point: str, user=None,
                    group: Group | None = None) -> ModelPermission:
     """Grant `level` on the model to a user or a group (replacing their previous grant); needs CAN_MANAGE."""
-    principal = _principal(user, group)
+    principal = principal_of(user, group)
     level = permission_level_parse(level)
     permission_require(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE,
                        purpose="changing its permissions")
@@ -70,17 +71,17 @@ def permission_set(*, registered_model: RegisteredModel, level, actor, entry_poi
             registered_model=registered_model, **principal).first()
         grant, _ = ModelPermission.objects.update_or_create(
             registered_model=registered_model, **principal, defaults={"level": level})
-        _audit(registered_model, actor=actor, entry_point=entry_point, principal=_principal_label(user, group),
+        _audit(registered_model, actor=actor, entry_point=entry_point, principal=principal_label(user, group),
                level=level.name, previous=PermissionLevel(previous.level).name if previous else None)
     return grant
 
 
 def permission_remove(*, registered_model: RegisteredModel, actor, entry_point: str, user=None,
                       group: Group | None = None) -> None:
-    principal = _principal(user, group)
+    principal = principal_of(user, group)
     permission_require(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE,
                        purpose="changing its permissions")
-    label = _principal_label(user, group)
+    label = principal_label(user, group)
     with transaction.atomic():
         grant = ModelPermission.objects.select_for_update().filter(
             registered_model=registered_model, **principal).first()
@@ -96,7 +97,7 @@ def permission_grant_creator(*, registered_model: RegisteredModel, actor, entry_
     if not getattr(actor, "is_authenticated", False):
         return
     ModelPermission.objects.create(registered_model=registered_model, user=actor, level=PermissionLevel.CAN_MANAGE)
-    _audit(registered_model, actor=actor, entry_point=entry_point, principal=_principal_label(actor, None),
+    _audit(registered_model, actor=actor, entry_point=entry_point, principal=principal_label(actor, None),
            level=PermissionLevel.CAN_MANAGE.name, previous=None, reason="creator of the model")
 
 

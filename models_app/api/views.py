@@ -165,7 +165,7 @@ class RunViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9a-fA-F]{32}"
 
     def retrieve(self, request: Request, run_id: str) -> Response:
-        return Response(serializers.RunSerializer(run_get(run_id=run_id)).data)
+        return Response(serializers.RunSerializer(run_get(run_id=run_id, actor=request.user)).data)
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
@@ -178,4 +178,4 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet:
         query = serializers.AuditQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return audit_events_filtered(**query.validated_data)
+        return audit_events_filtered(viewer=self.request.user, **query.validated_data)

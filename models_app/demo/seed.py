@@ -137,13 +137,14 @@ def _run_log_and_register(trained: training.TrainedModel, experiment, spec: Demo
     run = run_create(experiment=experiment, actor=actor, user_id=actor.get_username(), run_name=trained.run_name,
                      tags=[("mlflow.source.type", "LOCAL"), ("mlflow.user", actor.get_username())])
     timestamp = now_ms()
-    run_log_batch(run=run, params=list(trained.params.items()),
+    run_log_batch(run=run, actor=actor, params=list(trained.params.items()),
                   metrics=[MetricPoint(key=k, value=v, timestamp=timestamp) for k, v in trained.metrics.items()])
-    logged_model = logged_model_create(experiment=experiment, name="model", source_run=run, model_type="sklearn")
+    logged_model = logged_model_create(experiment=experiment, actor=actor, name="model", source_run=run,
+                                       model_type="sklearn")
     _logged_model_upload(trained, logged_model, run_id=run.pk, actor=actor)
-    logged_model_finalize(logged_model=logged_model, status=LoggedModelStatus.READY)
-    run_log_outputs(run=run, outputs=[(logged_model.pk, 0)])
-    run_update(run=run, status=RunStatus.FINISHED, end_time=now_ms())
+    logged_model_finalize(logged_model=logged_model, status=LoggedModelStatus.READY, actor=actor)
+    run_log_outputs(run=run, outputs=[(logged_model.pk, 0)], actor=actor)
+    run_update(run=run, actor=actor, status=RunStatus.FINISHED, end_time=now_ms())
     return model_version_create(
         name=spec.name, source=f"models:/{logged_model.pk}", actor=actor, entry_point=ENTRY_POINT, run_id=run.pk,
         model_id=logged_model.pk, description=f"{trained.run_name}: {_metrics_summary(trained.metrics)}",

@@ -9,13 +9,16 @@ import posixpath
 
 from ..choices import EntryPoint
 from ..downloads import artifact_file_response
+from ..exceptions import NotFound
 from ..selectors.registry import model_version_get
 from ..services.artifacts import (
     artifact_delete,
+    artifact_entries_readable,
     artifact_list,
     artifact_list_below,
     artifact_open,
     artifact_open_below,
+    artifact_read_authorize,
     artifact_write,
 )
 from .base import mlflow_view, ok
@@ -28,7 +31,14 @@ GET_ARTIFACT = Schema(path=(REQUIRED, STRING), run_id=(STRING,), name=(STRING,),
 
 @mlflow_view
 def list_artifacts(request, fields, actor):
-    entries = artifact_list(fields.text("path", required=False))
+    path = fields.text("path", required=False)
+    try:
+        artifact_read_authorize(path, actor)
+    except NotFound:
+        return ok({})  # what a missing folder lists: an unreadable one must not look different
+    entries = artifact_list(path)
+    if not path.strip("/"):
+        entries = artifact_entries_readable(entries, actor)
     # MLflow lists entry names relative to the listed folder.
     files = [{**entry, "path": posixpath.basename(entry["path"])} for entry in entries]
     return ok({"files": files} if files else {})
@@ -36,13 +46,16 @@ def list_artifacts(request, fields, actor):
 
 @mlflow_view
 def download_artifact(request, fields, actor, artifact_path):
+    artifact_read_authorize(artifact_path, actor)
     return artifact_file_response(artifact_open(artifact_path), artifact_path)
 
 
 @mlflow_view(schema=Schema(run_id=(STRING, REQUIRED), path=(STRING,), page_token=(STRING,)))
 def list_run_artifacts(request, fields, actor):
-    """MLflow's ListArtifacts: the entries of a folder below the run's root, with paths relative to that root."""
-    run = _run(fields)
+    """MLflow's ListArtifacts: the entries of a folder below the run's root, with paths relative to that root.
+
+    Reading the run (READ on its experiment) is reading its folder."""
+    run = _run(fields, actor)
     entries = artifact_list_below(root_uri=run.artifact_uri, path=fields.text("path", required=False))
     payload = {"root_uri": run.artifact_uri}
     if entries:
@@ -53,11 +66,12 @@ def list_run_artifacts(request, fields, actor):
 @mlflow_view(schema=GET_ARTIFACT)
 def get_run_artifact(request, fields, actor):
     path = fields.text("path")
-    return artifact_file_response(artifact_open_below(root_uri=_run(fields).artifact_uri, path=path), path)
+    return artifact_file_response(artifact_open_below(root_uri=_run(fields, actor).artifact_uri, path=path), path)
 
 
 @mlflow_view(schema=GET_ARTIFACT)
 def get_model_version_artifact(request, fields, actor):
+    # Readers of the model read its versions' files, wherever the version's folder is.
     version = model_version_get(name=fields.text("name"), version=fields.text("version"), actor=actor)
     path = fields.text("path")
     root_uri = version.storage_location or version.source

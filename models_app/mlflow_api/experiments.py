@@ -21,13 +21,13 @@ def create_experiment(request, fields, actor):
 
 @mlflow_view(schema=Schema(experiment_id=(REQUIRED, STRING)))
 def get_experiment(request, fields, actor):
-    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"), actor=actor)
     return ok({"experiment": experiment_json(experiment)})
 
 
 @mlflow_view(schema=Schema(experiment_name=(REQUIRED, STRING)))
 def get_experiment_by_name(request, fields, actor):
-    experiment = experiment_get_by_name(name=fields.text("experiment_name"))
+    experiment = experiment_get_by_name(name=fields.text("experiment_name"), actor=actor)
     return ok({"experiment": experiment_json(experiment)})
 
 
@@ -35,6 +35,7 @@ def get_experiment_by_name(request, fields, actor):
                            page_token=(STRING,)))
 def search_experiments(request, fields, actor):
     page = search.experiment_search(
+        actor=actor,
         filter_string=fields.text("filter", required=False),
         view_type=fields.text("view_type", required=False, default="ACTIVE_ONLY"),
         max_results=fields.integer("max_results", default=1000),
@@ -46,34 +47,35 @@ def search_experiments(request, fields, actor):
 
 @mlflow_view(schema=Schema(experiment_id=(REQUIRED, STRING), new_name=(STRING, REQUIRED)))
 def update_experiment(request, fields, actor):
-    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"), actor=actor)
     services.experiment_rename(experiment=experiment, new_name=fields.text("new_name"), actor=actor, entry_point=API)
     return ok()
 
 
 @mlflow_view(schema=Schema(experiment_id=(REQUIRED, STRING)))
 def delete_experiment(request, fields, actor):
-    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"), actor=actor)
     services.experiment_delete(experiment=experiment, actor=actor, entry_point=API)
     return ok()
 
 
 @mlflow_view(schema=Schema(experiment_id=(REQUIRED, STRING)))
 def restore_experiment(request, fields, actor):
-    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"), actor=actor)
     services.experiment_restore(experiment=experiment, actor=actor, entry_point=API)
     return ok()
 
 
 @mlflow_view(schema=Schema(experiment_id=(REQUIRED, STRING), key=(REQUIRED, STRING), value=(STRING,)))
 def set_experiment_tag(request, fields, actor):
-    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
-    services.experiment_set_tag(experiment=experiment, key=fields.text("key"), value=fields.raw("value", ""))
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"), actor=actor)
+    services.experiment_set_tag(experiment=experiment, key=fields.text("key"), value=fields.raw("value", ""),
+                                actor=actor)
     return ok()
 
 
 @mlflow_view(schema=Schema(experiment_id=(REQUIRED, STRING), key=(REQUIRED, STRING)))
 def delete_experiment_tag(request, fields, actor):
-    experiment = experiment_get(experiment_id=fields.text("experiment_id"))
-    services.experiment_delete_tag(experiment=experiment, key=fields.text("key"))
+    experiment = experiment_get(experiment_id=fields.text("experiment_id"), actor=actor)
+    services.experiment_delete_tag(experiment=experiment, key=fields.text("key"), actor=actor)
     return ok()

@@ -13,32 +13,33 @@ API = EntryPoint.MLFLOW_API
 MAX_HISTORY_PAGE = 25_000
 
 
-def _run(fields):
+def _run(fields, actor):
     # The client sends both run_id and the older run_uuid, with the same value.
-    return run_get(run_id=fields.text("run_id", required=False) or fields.text("run_uuid", required=False))
+    return run_get(run_id=fields.text("run_id", required=False) or fields.text("run_uuid", required=False),
+                   actor=actor)
 
 
 @mlflow_view(schema=Schema(experiment_id=(STRING,), start_time=(INT,), run_name=(STRING,)))
 def create_run(request, fields, actor):
-    experiment = experiment_get(experiment_id=fields.text("experiment_id", required=False, default="0"))
+    experiment = experiment_get(experiment_id=fields.text("experiment_id", required=False, default="0"), actor=actor)
     run = services.run_create(
         experiment=experiment, actor=actor, user_id=fields.text("user_id", required=False),
         run_name=fields.text("run_name", required=False), start_time=fields.integer("start_time"),
         tags=fields.key_values("tags"),
     )
-    return ok({"run": run_json(run_get(run_id=run.pk))})
+    return ok({"run": run_json(run_get(run_id=run.pk, actor=actor))})
 
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING)))
 def get_run(request, fields, actor):
     # As MLflow's runs/get (and not its runs/search), the answer lists the logged models the run used.
-    return ok({"run": run_json(_run(fields), with_model_inputs=True)})
+    return ok({"run": run_json(_run(fields, actor), with_model_inputs=True)})
 
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), end_time=(INT,), status=(STRING,), run_name=(STRING,)))
 def update_run(request, fields, actor):
     run = services.run_update(
-        run=_run(fields), status=fields.text("status", required=False) or None,
+        run=_run(fields, actor), actor=actor, status=fields.text("status", required=False) or None,
         end_time=fields.integer("end_time"), run_name=fields.text("run_name", required=False) or None,
     )
     return ok({"run_info": run_info_json(run)})
@@ -46,13 +47,13 @@ def update_run(request, fields, actor):
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING)))
 def delete_run(request, fields, actor):
-    services.run_delete(run=_run(fields), actor=actor, entry_point=API)
+    services.run_delete(run=_run(fields, actor), actor=actor, entry_point=API)
     return ok()
 
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING)))
 def restore_run(request, fields, actor):
-    services.run_restore(run=_run(fields), actor=actor, entry_point=API)
+    services.run_restore(run=_run(fields, actor), actor=actor, entry_point=API)
     return ok()
 
 
@@ -60,6 +61,7 @@ def restore_run(request, fields, actor):
                            order_by=(ARRAY, STRING_ITEMS)))
 def search_runs(request, fields, actor):
     page = search.run_search(
+        actor=actor,
         experiment_ids=fields.strings("experiment_ids"),
         filter_string=fields.text("filter", required=False),
         run_view_type=fields.text("run_view_type", required=False, default="ACTIVE_ONLY"),
@@ -84,13 +86,13 @@ _METRIC_FIELDS = ("key", "value", "timestamp", "step", "model_id", "dataset_name
                            dataset_digest=(STRING,)))
 def log_metric(request, fields, actor):
     point = _metric({name: fields.raw(name) for name in _METRIC_FIELDS})
-    services.run_log_metric(run=_run(fields), point=point)
+    services.run_log_metric(run=_run(fields, actor), point=point, actor=actor)
     return ok()
 
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), key=(REQUIRED, STRING), value=(STRING,)))
 def log_param(request, fields, actor):
-    services.run_log_param(run=_run(fields), key=fields.text("key"), value=fields.raw("value", ""))
+    services.run_log_param(run=_run(fields, actor), key=fields.text("key"), value=fields.raw("value", ""), actor=actor)
     return ok()
 
 
@@ -99,7 +101,7 @@ def log_param(request, fields, actor):
                            params=(ARRAY, items_require("params", "key")), tags=(ARRAY, items_require("tags", "key"))))
 def log_batch(request, fields, actor):
     services.run_log_batch(
-        run=_run(fields), metrics=[_metric(item) for item in fields.objects("metrics")],
+        run=_run(fields, actor), actor=actor, metrics=[_metric(item) for item in fields.objects("metrics")],
         params=fields.key_values("params"), tags=fields.key_values("tags"),
     )
     return ok()
@@ -107,13 +109,13 @@ def log_batch(request, fields, actor):
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), key=(REQUIRED, STRING), value=(STRING,)))
 def set_tag(request, fields, actor):
-    services.run_set_tag(run=_run(fields), key=fields.text("key"), value=fields.raw("value", ""))
+    services.run_set_tag(run=_run(fields, actor), key=fields.text("key"), value=fields.raw("value", ""), actor=actor)
     return ok()
 
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), key=(REQUIRED, STRING)))
 def delete_tag(request, fields, actor):
-    services.run_delete_tag(run=_run(fields), key=fields.text("key"))
+    services.run_delete_tag(run=_run(fields, actor), key=fields.text("key"), actor=actor)
     return ok()
 
 
@@ -129,7 +131,8 @@ def _dataset_input(item: dict) -> DatasetInput:
 
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), datasets=(ARRAY,), models=(ARRAY,)))
 def log_inputs(request, fields, actor):
-    services.run_log_inputs(run=_run(fields), inputs=[_dataset_input(item) for item in fields.objects("datasets")],
+    services.run_log_inputs(run=_run(fields, actor), actor=actor,
+                            inputs=[_dataset_input(item) for item in fields.objects("datasets")],
                             model_ids=[item.get("model_id") for item in fields.objects("models")])
     return ok()
 
@@ -137,7 +140,7 @@ def log_inputs(request, fields, actor):
 @mlflow_view(schema=Schema(run_id=(REQUIRED, STRING), models=(REQUIRED, ARRAY)))
 def log_outputs(request, fields, actor):
     outputs = [(item.get("model_id"), item.get("step")) for item in fields.objects("models")]
-    services.run_log_outputs(run=_run(fields), outputs=outputs)
+    services.run_log_outputs(run=_run(fields, actor), outputs=outputs, actor=actor)
     return ok()
 
 
@@ -149,7 +152,7 @@ def get_metric_history(request, fields, actor):
         raise InvalidParameter(f"Invalid value {requested} for parameter 'max_results' supplied. "
                                "It must be a positive integer.")
     size = min(requested, MAX_HISTORY_PAGE)
-    run = _run(fields)
+    run = _run(fields, actor)
     offset = offset_token_decode(fields.text("page_token", required=False))
     rows = list(metric_history(run=run, key=fields.text("metric_key"))[offset:offset + size + 1])
     payload = {"metrics": [metric_point_json(m) for m in rows[:size]]}

@@ -7,8 +7,10 @@ so the JSON endpoint costs the same whatever the registry's size, up to MAX_VERS
 from dataclasses import dataclass, field
 
 from ..choices import Stage
+from ..governance import current_governance
 from ..models import ModelVersion, RegisteredModelAlias, Run, RunInput, RunTag
 from .registry import registered_models_visible
+from .tracking import experiments_readable
 
 MAX_VERSIONS = 500
 # Node kinds in the order of the flow, for legends.
@@ -38,8 +40,15 @@ def lineage_graph(*, actor, model_name: str = "") -> LineageGraph:
     versions = list(versions.select_related("registered_model", "run__experiment", "logged_model")
                     .order_by("-last_updated_timestamp")[:MAX_VERSIONS])
     graph = LineageGraph()
+    readable = _readable_experiment_ids(actor, versions)
+    for version in versions:
+        # Runs and logged models of experiments the actor cannot read are left out of the graph.
+        if version.run_id and version.run.experiment_id not in readable:
+            version.run_id, version.run = None, None
+        if version.logged_model_id and version.logged_model.experiment_id not in readable:
+            version.logged_model_id, version.logged_model = None, None
     runs = {version.run_id: version.run for version in versions if version.run_id}
-    parents = _add_parent_runs(graph, runs)
+    parents = _add_parent_runs(graph, runs, readable)
     for run in [*runs.values(), *parents]:
         _add_run(graph, run)
     _add_datasets(graph, [*runs, *(parent.pk for parent in parents)])
@@ -47,6 +56,15 @@ def lineage_graph(*, actor, model_name: str = "") -> LineageGraph:
         _add_version(graph, version)
     _add_aliases(graph, versions)
     return graph
+
+
+def _readable_experiment_ids(actor, versions: list[ModelVersion]) -> set[int]:
+    """Of the experiments the versions' runs and logged models belong to, those `actor` may read (one query)."""
+    ids = {version.run.experiment_id for version in versions if version.run_id}
+    ids |= {version.logged_model.experiment_id for version in versions if version.logged_model_id}
+    if not ids or current_governance().readable_experiments_filter(actor) is None:
+        return ids
+    return set(experiments_readable(actor).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def _add_run(graph: LineageGraph, run: Run) -> str:
@@ -57,9 +75,10 @@ def _add_run(graph: LineageGraph, run: Run) -> str:
     return node
 
 
-def _add_parent_runs(graph: LineageGraph, runs: dict[str, Run]) -> list[Run]:
+def _add_parent_runs(graph: LineageGraph, runs: dict[str, Run], readable: set[int]) -> list[Run]:
     links = dict(RunTag.objects.filter(run_id__in=list(runs), key=PARENT_RUN_TAG).values_list("run_id", "value"))
-    parents = list(Run.objects.filter(pk__in=set(links.values())).select_related("experiment"))
+    parents = [parent for parent in Run.objects.filter(pk__in=set(links.values())).select_related("experiment")
+               if parent.experiment_id in readable]
     known = {parent.pk for parent in parents}
     for child_id, parent_id in links.items():
         if parent_id in known:

@@ -8,9 +8,9 @@ from django.db.models.functions import Cast, Ceil, Mod, RowNumber
 from ..choices import LifecycleStage
 from ..models import Experiment, Metric, ModelVersion, Run
 from ..services.artifacts import artifact_list_below, artifact_uri_to_path
-from .registry import model_version_get, stage_history
+from .registry import model_version_get, registered_models_visible, stage_history
 from .search import SearchPage, page_token_encode, run_search
-from .tracking import run_with_details
+from .tracking import experiments_readable, run_with_details, runs_readable
 
 EXPERIMENTS_PER_PAGE = 50
 RUNS_PER_PAGE = 25
@@ -19,9 +19,9 @@ MAX_POINTS_PER_METRIC = 2000
 PARENT_RUN_TAG = "mlflow.parentRunId"
 
 
-def experiment_list_page(*, query: str = "", page=1) -> Page:
-    """Active experiments with their count of active runs. Queries: count, the page."""
-    experiments = Experiment.objects.filter(lifecycle_stage=LifecycleStage.ACTIVE)
+def experiment_list_page(*, actor, query: str = "", page=1) -> Page:
+    """Active experiments `actor` may read with their count of active runs. Queries: count, the page."""
+    experiments = experiments_readable(actor).filter(lifecycle_stage=LifecycleStage.ACTIVE)
     if query:
         experiments = experiments.filter(name__icontains=query)
     experiments = experiments.annotate(
@@ -42,13 +42,13 @@ def run_order_by(sort: str) -> list[str]:
     return [f"attribute.{field} {direction}"]
 
 
-def experiment_runs_page(*, experiment: Experiment, filter_string: str = "", sort: str = "", page: int = 1):
+def experiment_runs_page(*, experiment: Experiment, actor, filter_string: str = "", sort: str = "", page: int = 1):
     """One page of the experiment's runs, searched with MLflow's filter language; raises FilterSyntaxError.
 
     Returns the SearchPage and the metric and param keys logged by the page's runs (the table's columns).
     """
     result: SearchPage = run_search(
-        experiment_ids=[experiment.pk], filter_string=filter_string, order_by=run_order_by(sort),
+        actor=actor, experiment_ids=[experiment.pk], filter_string=filter_string, order_by=run_order_by(sort),
         max_results=RUNS_PER_PAGE, page_token=page_token_encode((page - 1) * RUNS_PER_PAGE),
     )
     metric_keys = sorted({row.key for run in result.items for row in run.latest_metrics.all()})
@@ -59,15 +59,18 @@ def experiment_runs_page(*, experiment: Experiment, filter_string: str = "", sor
     return result, metric_keys, param_keys
 
 
-def run_page(*, run_id: str) -> Run | None:
-    """The run with metrics, params, tags, inputs, its parent and its child runs; None if it does not exist."""
-    run = run_with_details(Run.objects.filter(pk=run_id)).select_related("created_by").first()
+def run_page(*, run_id: str, actor) -> Run | None:
+    """The run with metrics, params, tags, inputs, its parent and its child runs, and the versions registered
+    from it, each only if `actor` may read it; None if the run does not exist or is not readable."""
+    readable = runs_readable(actor)
+    run = run_with_details(readable.filter(pk=run_id)).select_related("created_by").first()
     if run is None:
         return None
     parent_id = next((tag.value for tag in run.tags.all() if tag.key == PARENT_RUN_TAG), None)
-    run.parent = Run.objects.filter(pk=parent_id).first() if parent_id else None
-    run.children = list(Run.objects.filter(tags__key=PARENT_RUN_TAG, tags__value=run.pk).order_by("-start_time"))
-    run.versions = list(ModelVersion.objects.filter(run=run).select_related("registered_model"))
+    run.parent = readable.filter(pk=parent_id).first() if parent_id else None
+    run.children = list(readable.filter(tags__key=PARENT_RUN_TAG, tags__value=run.pk).order_by("-start_time"))
+    run.versions = list(ModelVersion.objects.filter(run=run, registered_model__in=registered_models_visible(actor))
+                        .select_related("registered_model"))
     return run
 
 
@@ -92,8 +95,9 @@ def metric_histories(*, run_ids: list[str]) -> dict[str, dict[str, list[list]]]:
     return {key: dict(by_run) for key, by_run in grouped.items()}
 
 
-def runs_for_compare(*, run_ids: list[str]) -> list[Run]:
-    runs = run_with_details(Run.objects.filter(pk__in=run_ids))
+def runs_for_compare(*, run_ids: list[str], actor) -> list[Run]:
+    """The runs among `run_ids` that `actor` may read, in the order asked for."""
+    runs = run_with_details(runs_readable(actor).filter(pk__in=run_ids))
     order = {run_id: index for index, run_id in enumerate(run_ids)}
     return sorted(runs, key=lambda run: order[run.pk])
 
@@ -101,7 +105,8 @@ def runs_for_compare(*, run_ids: list[str]) -> list[Run]:
 def model_version_page(*, name: str, version: int, actor) -> ModelVersion:
     """The version with its lineage: experiment, source run (params, metrics), logged model, stage history."""
     found = model_version_get(name=name, version=version, actor=actor)
-    found.source_run = run_with_details(Run.objects.filter(pk=found.run_id)).first() if found.run_id else None
+    # The source run only when its experiment is readable too: the model's readers need not see the team's runs.
+    found.source_run = run_with_details(runs_readable(actor).filter(pk=found.run_id)).first() if found.run_id else None
     found.logged_model_row = found.logged_model if found.logged_model_id else None
     found.stage_history = list(stage_history(registered_model=found.registered_model, version=found.version)
                                .order_by("-created_at", "-id"))

@@ -14,7 +14,6 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from ..choices import LifecycleStage
 from ..exceptions import InvalidParameter
 from ..models import (
-    Experiment,
     ExperimentTag,
     LatestMetric,
     LoggedModel,
@@ -43,7 +42,7 @@ from .search_clauses import (
     compare,
     ordered,
 )
-from .tracking import logged_model_with_details, run_with_details
+from .tracking import experiments_readable, in_readable_experiments, logged_model_with_details, run_with_details
 
 MAX_RESULTS_DEFAULTS = {"experiments": 1000, "runs": 1000, "registered models": 100, "model versions": 10_000,
                         "logged models": 100}
@@ -138,19 +137,21 @@ LOGGED_MODEL_SPEC = EntitySpec(
 )
 
 
-def experiment_search(*, filter_string="", view_type="ACTIVE_ONLY", max_results=1000, order_by=(),
+def experiment_search(*, actor, filter_string="", view_type="ACTIVE_ONLY", max_results=1000, order_by=(),
                       page_token=None) -> SearchPage:
     limit, offset = _page_bounds(max_results, page_token, "experiments")
-    queryset = Experiment.objects.filter(lifecycle_stage__in=_lifecycle_stages(view_type, "view_type"))
+    queryset = experiments_readable(actor).filter(lifecycle_stage__in=_lifecycle_stages(view_type, "view_type"))
     queryset = _filtered(queryset, EXPERIMENT_SPEC, filter_string, order_by)
     return _page(queryset.prefetch_related("tags"), offset, limit)
 
 
-def run_search(*, experiment_ids, filter_string="", run_view_type="ACTIVE_ONLY", max_results=1000, order_by=(),
-               page_token=None) -> SearchPage:
+def run_search(*, actor, experiment_ids, filter_string="", run_view_type="ACTIVE_ONLY", max_results=1000,
+               order_by=(), page_token=None) -> SearchPage:
+    """Runs of the experiments among `experiment_ids` that `actor` may read (the others are left out)."""
     limit, offset = _page_bounds(max_results, page_token, "runs")
-    queryset = Run.objects.filter(experiment_id__in=_experiment_ids(experiment_ids),
-                                  lifecycle_stage__in=_lifecycle_stages(run_view_type, "run_view_type"))
+    queryset = in_readable_experiments(Run.objects.filter(
+        experiment_id__in=_experiment_ids(experiment_ids),
+        lifecycle_stage__in=_lifecycle_stages(run_view_type, "run_view_type")), actor)
     queryset = _filtered(queryset, RUN_SPEC, filter_string, order_by)
     return _page(run_with_details(queryset), offset, limit)
 
@@ -175,9 +176,10 @@ def model_version_search(*, filter_string="", max_results=10000, order_by=(), pa
     return _page(model_version_with_details(queryset), offset, limit)
 
 
-def logged_model_search(*, experiment_ids, filter_string="", datasets=(), max_results=None, order_by=(),
+def logged_model_search(*, actor, experiment_ids, filter_string="", datasets=(), max_results=None, order_by=(),
                         page_token=None) -> SearchPage:
-    """Logged models of the experiments, as MLflow's logged-models/search finds, orders and pages them.
+    """Logged models of the readable experiments among `experiment_ids`, as MLflow's logged-models/search finds,
+    orders and pages them.
 
     `datasets` ([{"dataset_name", "dataset_digest"?}]) scopes the filter's metric clauses to points logged
     on those datasets, or, without metric clauses, keeps the models with any point on them. `order_by`
@@ -204,8 +206,8 @@ def logged_model_search(*, experiment_ids, filter_string="", datasets=(), max_re
             condition &= clause_to_q(LOGGED_MODEL_SPEC, clause)
     if dataset_scope and not has_metric_clause:
         condition &= Q(Exists(LoggedModelMetric.objects.filter(dataset_scope, logged_model=OuterRef("pk"))))
-    queryset = LoggedModel.objects.filter(condition, experiment_id__in=_experiment_ids(experiment_ids),
-                                          lifecycle_stage=LifecycleStage.ACTIVE)
+    queryset = in_readable_experiments(LoggedModel.objects.filter(
+        condition, experiment_id__in=_experiment_ids(experiment_ids), lifecycle_stage=LifecycleStage.ACTIVE), actor)
     rows = list(logged_model_with_details(_logged_model_ordered(queryset, order_by))[offset:offset + limit + 1])
     token = None
     if len(rows) > limit:

@@ -3,6 +3,11 @@
 Paths are relative to the artifact store root, as in `mlflow-artifacts:/<path>`: an experiment
 owns `<experiment_id>/`, a run `<experiment_id>/<run_id>/artifacts/`, a logged model
 `<experiment_id>/models/<model_id>/artifacts/`.
+
+Who may touch a path follows from its owners (artifact_owners): the runs and logged models whose folders hold
+it (their experiment's level), the experiments whose folders hold it, and the versions stored at, above or below
+it (their model's level). Writes need EDIT on every owner and are refused where nothing owns the path; reads need
+READ on one owner holding the path, and are answered as absent otherwise. The actor None is the system.
 """
 import hashlib
 import posixpath
@@ -17,8 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from ..exceptions import InvalidParameter, InvalidState, NotFound, PermissionDenied
-from ..governance import current_governance
-from ..models import ModelVersion, RegisteredModel
+from ..governance import ExperimentLevel, PermissionLevel, current_governance
+from ..models import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run
 from ..models.registry import HELD_ARTIFACTS_SCHEME
 
 ARTIFACT_URI_SCHEME = HELD_ARTIFACTS_SCHEME
@@ -70,9 +75,91 @@ def artifact_path_to_uri(path: str) -> str:
     return f"{ARTIFACT_URI_SCHEME}/{path}"
 
 
+def _prefix_uris(path: str) -> list[str]:
+    parts = path.split("/") if path else []
+    return [artifact_path_to_uri("/".join(parts[:end])) for end in range(1, len(parts) + 1)]
+
+
+def artifact_owners(path: str) -> tuple[set[int], set[int], set[int]]:
+    """(experiments holding `path`, experiments owning something at or below it, models of versions stored there).
+
+    The first set comes from the experiment, run and logged-model folders that are `path` or above it (run and
+    logged-model ids are looked up by primary key among the path's parts, so no table is scanned); the second adds
+    the experiments whose folders lie below `path`; versions count at, above and below it.
+    """
+    uris, parts = _prefix_uris(path), set(path.split("/"))
+    holding = set(Experiment.objects.filter(artifact_location__in=uris).values_list("pk", flat=True).union(
+        Run.objects.filter(pk__in=parts, artifact_uri__in=uris).values_list("experiment_id", flat=True),
+        LoggedModel.objects.filter(pk__in=parts, artifact_location__in=uris).values_list("experiment_id", flat=True),
+    ))
+    below = set(Experiment.objects.filter(artifact_location__startswith=f"{artifact_path_to_uri(path)}/")
+                .values_list("pk", flat=True))
+    models = set(model_versions_stored_at(path).values_list("registered_model_id", flat=True))
+    return holding, holding | below, models
+
+
+def artifact_read_authorize(path: str, actor, *, unowned_allowed: bool = False) -> None:
+    """Reading `path` needs READ on an owner holding it: its experiment, run or logged model, or a readable model
+    with a version stored at or above it. Otherwise it is answered as absent, so its existence does not leak.
+
+    `unowned_allowed`: a path nothing owns passes (registering a version from files this registry does not track).
+    """
+    clean = artifact_path_clean(path, allow_root=True)
+    if actor is None or not clean:
+        return
+    holding, _owning, models = artifact_owners(clean)
+    if unowned_allowed and not holding and not models:
+        return
+    governance = current_governance()
+    experiments = governance.readable_experiments_filter(actor)
+    if holding and (experiments is None or Experiment.objects.filter(experiments, pk__in=holding).exists()):
+        return
+    uris = _prefix_uris(clean)
+    versions = ModelVersion.objects.filter(storage_location__in=uris)
+    condition = governance.readable_models_filter(actor)
+    if condition is not None:
+        versions = versions.filter(registered_model__in=RegisteredModel.objects.filter(condition).values("pk"))
+    if not versions.exists():
+        raise NotFound(f"Artifact '{clean}' does not exist.")
+
+
+def artifact_entries_readable(entries: list[dict], actor) -> list[dict]:
+    """Of a listing's entries, those `actor` may read (the root listing shows only readable experiments' folders)."""
+    if actor is None:
+        return entries
+    readable = []
+    for entry in entries:
+        try:
+            artifact_read_authorize(entry["path"], actor)
+        except NotFound:
+            continue
+        readable.append(entry)
+    return readable
+
+
+def artifact_write_authorize(path: str, actor) -> None:
+    """Writing or deleting at `path` needs EDIT on every experiment owning something there and CAN_EDIT on the
+    model of every version stored there; a path that maps to no owner is refused (nothing may be written there)."""
+    if actor is None:
+        return
+    _holding, owning, models = artifact_owners(path)
+    if not owning and not models:
+        raise PermissionDenied(f"'{path}' belongs to no experiment, run, logged model or model version: nothing may "
+                               "be written there.")
+    governance = current_governance()
+    readable = governance.readable_experiments_filter(actor)
+    for experiment in Experiment.objects.filter(pk__in=owning).order_by("pk"):
+        if readable is not None and not Experiment.objects.filter(readable, pk=experiment.pk).exists():
+            raise PermissionDenied(f"You may not write to '{path}'.")
+        governance.authorize_experiment(actor=actor, experiment=experiment, level=ExperimentLevel.EDIT)
+    for model in RegisteredModel.objects.filter(pk__in=models).order_by("pk"):
+        governance.authorize(actor=actor, registered_model=model, level=PermissionLevel.CAN_EDIT)
+
+
 def artifact_write(*, path: str, stream: IO[bytes], actor=None, entry_point: str = "") -> int:
     """Store `stream` at `path`, replacing any file there; chunks go straight to storage."""
     clean = artifact_path_clean(path)
+    artifact_write_authorize(clean, actor)
     storage = artifact_storage()
     with _write_guarded(clean, actor=actor, entry_point=entry_point):
         try:
@@ -223,6 +310,7 @@ def artifact_walk(path: str) -> Iterator[str]:
 
 def artifact_delete(*, path: str, actor=None, entry_point: str = "") -> None:
     clean = artifact_path_clean(path)
+    artifact_write_authorize(clean, actor)
     storage = artifact_storage()
     with _write_guarded(clean, actor=actor, entry_point=entry_point):
         for relative in list(artifact_walk(clean)):

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from django.db import models
 
 from ..exceptions import InvalidParameter, NotFound
+from ..governance import ExperimentLevel, current_governance
 from ..models import RegisteredModel
 
 MAX_TAG_KEY_LENGTH = 250
@@ -14,6 +15,11 @@ MAX_NAME_LENGTH = 256
 # changes, break-glass, reviews, requests): what a reviewer reads in one go.
 MAX_DESCRIPTION_LENGTH = 5000
 MAX_COMMENT_LENGTH = 2000
+
+
+def experiment_authorize(*, actor, experiment, level: ExperimentLevel = ExperimentLevel.EDIT) -> None:
+    """Refuse unless `actor` holds `level` on `experiment` (None: creating one); runs and logged models inherit it."""
+    current_governance().authorize_experiment(actor=actor, experiment=experiment, level=level)
 
 
 def require_text(value, field: str, *, max_length: int | None = None) -> str:

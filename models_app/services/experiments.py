@@ -3,11 +3,12 @@ from django.db import IntegrityError, transaction
 
 from ..choices import AuditAction, LifecycleStage
 from ..exceptions import AlreadyExists, InvalidParameter, NotFound
+from ..governance import ExperimentLevel, current_governance
 from ..models import Experiment, ExperimentTag
 from ..models.base import now_ms
 from .artifacts import artifact_path_to_uri
 from .audit import audit_record
-from .common import require_text, upsert_key_values, user_or_none, validate_key_value
+from .common import experiment_authorize, require_text, upsert_key_values, user_or_none, validate_key_value
 
 DEFAULT_EXPERIMENT_ID = 0
 
@@ -15,8 +16,10 @@ DEFAULT_EXPERIMENT_ID = 0
 def experiment_create(
     *, name: str, actor, entry_point: str, artifact_location: str = "", tags: list[tuple[str, str]] = ()
 ) -> Experiment:
+    """Create an experiment; any signed-in user may, and the creator manages it."""
     name = require_text(name, "name", max_length=500)
     clean_tags = [validate_key_value(key, value, what="tag") for key, value in tags]
+    experiment_authorize(actor=actor, experiment=None)
     try:
         with transaction.atomic():
             experiment = Experiment.objects.create(name=name, created_by=user_or_none(actor))
@@ -24,6 +27,7 @@ def experiment_create(
             experiment.artifact_location = artifact_location or artifact_path_to_uri(str(experiment.pk))
             experiment.save(update_fields=["artifact_location"])
             upsert_key_values(ExperimentTag, "experiment", experiment, clean_tags)
+            current_governance().on_experiment_created(experiment=experiment, actor=actor)
             audit_record(action=AuditAction.EXPERIMENT_CREATED, actor=actor, entry_point=entry_point,
                          object_type="experiment", object_id=str(experiment.pk), details={"name": name})
     except IntegrityError:
@@ -33,6 +37,7 @@ def experiment_create(
 
 def experiment_rename(*, experiment: Experiment, new_name: str, actor, entry_point: str) -> Experiment:
     new_name = require_text(new_name, "new_name", max_length=500)
+    experiment_authorize(actor=actor, experiment=experiment)
     _require_active(experiment)
     old_name = experiment.name
     try:
@@ -50,12 +55,14 @@ def experiment_rename(*, experiment: Experiment, new_name: str, actor, entry_poi
 
 def experiment_delete(*, experiment: Experiment, actor, entry_point: str) -> None:
     """Soft delete, as MLflow does: the experiment and its runs are hidden, not removed."""
+    experiment_authorize(actor=actor, experiment=experiment, level=ExperimentLevel.MANAGE)
     if experiment.pk == DEFAULT_EXPERIMENT_ID:
         raise InvalidParameter("Cannot delete the default experiment '0'. This is an internally reserved experiment.")
     _set_lifecycle(experiment, LifecycleStage.DELETED, AuditAction.EXPERIMENT_DELETED, actor, entry_point)
 
 
 def experiment_restore(*, experiment: Experiment, actor, entry_point: str) -> None:
+    experiment_authorize(actor=actor, experiment=experiment, level=ExperimentLevel.MANAGE)
     if experiment.lifecycle_stage != LifecycleStage.DELETED:
         raise InvalidParameter(f"Cannot restore an active experiment ({experiment.pk}).")
     _set_lifecycle(experiment, LifecycleStage.ACTIVE, AuditAction.EXPERIMENT_RESTORED, actor, entry_point)
@@ -71,14 +78,16 @@ def _set_lifecycle(experiment, stage, action, actor, entry_point):
                      object_id=str(experiment.pk), details={"name": experiment.name})
 
 
-def experiment_set_tag(*, experiment: Experiment, key: str, value: str) -> None:
+def experiment_set_tag(*, experiment: Experiment, key: str, value: str, actor) -> None:
     key, value = validate_key_value(key, value, what="tag")
+    experiment_authorize(actor=actor, experiment=experiment)
     _require_active(experiment)
     upsert_key_values(ExperimentTag, "experiment", experiment, [(key, value)])
 
 
-def experiment_delete_tag(*, experiment: Experiment, key: str) -> None:
+def experiment_delete_tag(*, experiment: Experiment, key: str, actor) -> None:
     key = require_text(key, "key")
+    experiment_authorize(actor=actor, experiment=experiment)
     _require_active(experiment)
     deleted, _ = ExperimentTag.objects.filter(experiment=experiment, key=key).delete()
     if not deleted:

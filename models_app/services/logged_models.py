@@ -8,8 +8,9 @@ from ..choices import LifecycleStage, LoggedModelStatus
 from ..exceptions import InvalidParameter, NotFound
 from ..models import Experiment, LoggedModel, LoggedModelParam, LoggedModelTag, Run
 from ..models.base import now_ms
+from ..selectors.tracking import runs_readable
 from .artifacts import artifact_path_to_uri
-from .common import require_text, upsert_key_values, validate_key_value
+from .common import experiment_authorize, require_text, upsert_key_values, validate_key_value
 
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 # MLflow refuses these in a logged model's name (they would break models:/ URIs and artifact paths).
@@ -32,6 +33,7 @@ def logged_model_name_check(name: str | None) -> str:
 def logged_model_create(
     *,
     experiment: Experiment,
+    actor,
     name: str | None = None,
     source_run: Run | None = None,
     source_run_id: str = "",
@@ -39,8 +41,14 @@ def logged_model_create(
     params: list[tuple[str, str]] = (),
     tags: list[tuple[str, str]] = (),
 ) -> LoggedModel:
-    """Create a logged model. As MLflow, `source_run_id` is recorded as given: the run need not be on this server."""
+    """A logged model in `experiment` (EDIT on it). As MLflow, `source_run_id` is recorded as given (the run need
+    not be on this server), but a run of this server counts only if `actor` may read it: its metrics are evidence."""
+    experiment_authorize(actor=actor, experiment=experiment)
     name = logged_model_name_check(name)
+    if source_run is None and source_run_id and Run.objects.filter(pk=source_run_id).exists():
+        source_run = runs_readable(actor).filter(pk=source_run_id).first()
+        if source_run is None:
+            raise NotFound(f"Run with id={source_run_id} not found")
     if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
         raise InvalidParameter(f"The experiment {experiment.pk} must be in the 'active' state.")
     clean_params = [validate_key_value(k, v, what="param") for k, v in params]
@@ -56,7 +64,8 @@ def logged_model_create(
     return model
 
 
-def logged_model_finalize(*, logged_model: LoggedModel, status: str) -> LoggedModel:
+def logged_model_finalize(*, logged_model: LoggedModel, status: str, actor) -> LoggedModel:
+    experiment_authorize(actor=actor, experiment=logged_model.experiment)
     if status not in (LoggedModelStatus.READY, LoggedModelStatus.UPLOAD_FAILED):
         raise InvalidParameter(
             f"Invalid logged model status '{status}': finalize takes LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED."
@@ -67,25 +76,29 @@ def logged_model_finalize(*, logged_model: LoggedModel, status: str) -> LoggedMo
     return logged_model
 
 
-def logged_model_set_tags(*, logged_model: LoggedModel, tags: list[tuple[str, str]]) -> None:
+def logged_model_set_tags(*, logged_model: LoggedModel, tags: list[tuple[str, str]], actor) -> None:
+    experiment_authorize(actor=actor, experiment=logged_model.experiment)
     clean = [validate_key_value(k, v, what="tag") for k, v in tags]
     upsert_key_values(LoggedModelTag, "logged_model", logged_model, clean)
 
 
-def logged_model_delete_tag(*, logged_model: LoggedModel, key: str) -> None:
+def logged_model_delete_tag(*, logged_model: LoggedModel, key: str, actor) -> None:
+    experiment_authorize(actor=actor, experiment=logged_model.experiment)
     deleted, _ = LoggedModelTag.objects.filter(logged_model=logged_model, key=require_text(key, "key")).delete()
     if not deleted:
         raise NotFound(f"No tag with key '{key}' on logged model '{logged_model.pk}'.")
 
 
-def logged_model_log_params(*, logged_model: LoggedModel, params: list[tuple[str, str]]) -> None:
+def logged_model_log_params(*, logged_model: LoggedModel, params: list[tuple[str, str]], actor) -> None:
+    experiment_authorize(actor=actor, experiment=logged_model.experiment)
     clean = [validate_key_value(k, v, what="param") for k, v in params]
     LoggedModelParam.objects.bulk_create(
         [LoggedModelParam(logged_model=logged_model, key=k, value=v) for k, v in clean], ignore_conflicts=True
     )
 
 
-def logged_model_delete(*, logged_model: LoggedModel) -> None:
+def logged_model_delete(*, logged_model: LoggedModel, actor) -> None:
+    experiment_authorize(actor=actor, experiment=logged_model.experiment)
     logged_model.lifecycle_stage = LifecycleStage.DELETED
     logged_model.last_updated_timestamp_ms = now_ms()
     logged_model.save(update_fields=["lifecycle_stage", "last_updated_timestamp_ms"])

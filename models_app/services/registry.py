@@ -207,7 +207,8 @@ def model_version_create(
     name = require_text(name, "name")
     description = description_limit(description)
     clean_tags = [validate_key_value(key, value, what="tag") for key, value in tags]
-    location, run, logged_model = model_version_source_resolve(source=source, run_id=run_id, model_id=model_id)
+    location, run, logged_model = model_version_source_resolve(source=source, run_id=run_id, model_id=model_id,
+                                                               actor=actor)
     # Hash outside the lock: reading files can take a while and must not hold up other registrations.
     storage_path = artifact_uri_to_path(location)
     content_hash = artifacts_content_hash(storage_path) if storage_path is not None else ""

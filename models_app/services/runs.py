@@ -10,7 +10,6 @@ from ..models import (
     Dataset,
     Experiment,
     LatestMetric,
-    LoggedModel,
     LoggedModelMetric,
     Metric,
     Param,
@@ -21,8 +20,16 @@ from ..models import (
     RunTag,
 )
 from ..models.base import now_ms
+from ..selectors.tracking import logged_models_readable
 from .audit import audit_record
-from .common import MAX_PARAM_VALUE_LENGTH, require_text, upsert_key_values, user_or_none, validate_key_value
+from .common import (
+    MAX_PARAM_VALUE_LENGTH,
+    experiment_authorize,
+    require_text,
+    upsert_key_values,
+    user_or_none,
+    validate_key_value,
+)
 
 RUN_NAME_TAG = "mlflow.runName"
 PARENT_RUN_TAG = "mlflow.parentRunId"
@@ -96,6 +103,8 @@ def run_create(
     *, experiment: Experiment, actor, user_id: str = "", run_name: str = "", start_time: int | None = None,
     tags: list[tuple[str, str]] = ()
 ) -> Run:
+    """A new run in `experiment`, which needs EDIT on it (runs inherit their experiment's permission)."""
+    experiment_authorize(actor=actor, experiment=experiment)
     if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
         raise InvalidParameter(
             f"The experiment {experiment.pk} must be in the 'active' state. Current state is deleted."
@@ -113,7 +122,9 @@ def run_create(
     return run
 
 
-def run_update(*, run: Run, status: str | None = None, end_time: int | None = None, run_name: str | None = None):
+def run_update(*, run: Run, actor, status: str | None = None, end_time: int | None = None,
+               run_name: str | None = None):
+    run_authorize(run, actor)
     require_run_active(run)
     fields = []
     if status:
@@ -148,12 +159,18 @@ def run_restore(*, run: Run, actor, entry_point: str) -> None:
 
 
 def _set_lifecycle(run, stage, action, actor, entry_point, *, deleted_time):
+    run_authorize(run, actor)
     with transaction.atomic():
         run.lifecycle_stage = stage
         run.deleted_time = deleted_time
         run.save(update_fields=["lifecycle_stage", "deleted_time"])
         audit_record(action=action, actor=actor, entry_point=entry_point, object_type="run", object_id=run.pk,
                      details={"experiment_id": str(run.experiment_id)})
+
+
+def run_authorize(run: Run, actor) -> None:
+    """Writing to a run (its metrics, params, tags, inputs, outputs, lifecycle) needs EDIT on its experiment."""
+    experiment_authorize(actor=actor, experiment=run.experiment)
 
 
 def require_run_active(run: Run) -> None:
@@ -166,6 +183,7 @@ def require_run_active(run: Run) -> None:
 def run_log_batch(
     *,
     run: Run,
+    actor,
     metrics: list[MetricPoint] = (),
     params: list[tuple[str, str]] = (),
     tags: list[tuple[str, str]] = (),
@@ -174,9 +192,12 @@ def run_log_batch(
 
     Statements: lock the run; read the params already logged under the batch's keys; insert new
     params; upsert tags; insert metric points; read the latest values of the batch's keys; upsert
-    the keys whose latest value the batch moves; insert logged-model metrics.
+    the keys whose latest value the batch moves; insert logged-model metrics. Needs EDIT on the run's
+    experiment, and on the experiments of the logged models that points name.
     """
+    run_authorize(run, actor)
     _check_batch_limits(metrics, params, tags)
+    _require_logged_models({point.model_id for point in metrics if point.model_id}, actor)
     clean_params = _dedupe_params(run, [validate_key_value(k, v, what="param",
                                                            max_value_length=MAX_PARAM_VALUE_LENGTH)
                                         for k, v in params])
@@ -247,7 +268,6 @@ def _insert_metrics(run, metrics: list[MetricPoint]) -> None:
     )
     model_points = [p for p in metrics if p.model_id]
     if model_points:
-        _require_logged_models({p.model_id for p in model_points})
         LoggedModelMetric.objects.bulk_create([
             LoggedModelMetric(logged_model_id=p.model_id, run_id=run.pk, key=p.key, value=p.stored_value,
                               timestamp=p.timestamp, step=p.step, dataset_name=p.dataset_name,
@@ -261,30 +281,39 @@ def _distinct(points: list[MetricPoint]) -> list[MetricPoint]:
     return list(dict.fromkeys(points))
 
 
-def _require_logged_models(model_ids: set[str]) -> None:
-    # The foreign key is checked only at commit on PostgreSQL, which would turn a wrong id into a 500.
-    known = set(LoggedModel.objects.filter(pk__in=model_ids).values_list("pk", flat=True))
-    if missing := sorted(model_ids - known):
+def _require_logged_models(model_ids: set[str], actor) -> None:
+    """Every logged model named exists, and `actor` may edit its experiment (metrics on it are its evidence).
+
+    The foreign key is checked only at commit on PostgreSQL, which would turn a wrong id into a 500. A model
+    whose experiment `actor` cannot read is answered as missing."""
+    if not model_ids:
+        return
+    known = {model.pk: model for model in logged_models_readable(actor).filter(pk__in=model_ids)
+             .select_related("experiment")}
+    if missing := sorted(model_ids - set(known)):
         raise NotFound(f"Logged model with ID '{missing[0]}' not found.")
+    for experiment in {model.experiment_id: model.experiment for model in known.values()}.values():
+        experiment_authorize(actor=actor, experiment=experiment)
 
 
 def _latest_order_key(row: LatestMetric) -> tuple:
     return (row.step, row.timestamp, -math.inf if row.is_nan else row.value)
 
 
-def run_log_param(*, run: Run, key: str, value: str) -> None:
-    run_log_batch(run=run, params=[(key, value)])
+def run_log_param(*, run: Run, key: str, value: str, actor) -> None:
+    run_log_batch(run=run, params=[(key, value)], actor=actor)
 
 
-def run_log_metric(*, run: Run, point: MetricPoint) -> None:
-    run_log_batch(run=run, metrics=[point])
+def run_log_metric(*, run: Run, point: MetricPoint, actor) -> None:
+    run_log_batch(run=run, metrics=[point], actor=actor)
 
 
-def run_set_tag(*, run: Run, key: str, value: str) -> None:
-    run_log_batch(run=run, tags=[(key, value)])
+def run_set_tag(*, run: Run, key: str, value: str, actor) -> None:
+    run_log_batch(run=run, tags=[(key, value)], actor=actor)
 
 
-def run_delete_tag(*, run: Run, key: str) -> None:
+def run_delete_tag(*, run: Run, key: str, actor) -> None:
+    run_authorize(run, actor)
     require_run_active(run)
     deleted, _ = RunTag.objects.filter(run=run, key=key).delete()
     if not deleted:
@@ -302,8 +331,9 @@ class DatasetInput:
     tags: tuple[tuple[str, str], ...] = ()
 
 
-def run_log_inputs(*, run: Run, inputs: list[DatasetInput], model_ids: list[str] = ()) -> None:
-    """Record the datasets and the logged models a run used (MLflow's runs/log-inputs)."""
+def run_log_inputs(*, run: Run, inputs: list[DatasetInput], actor, model_ids: list[str] = ()) -> None:
+    """Record the datasets and the logged models a run used (MLflow's runs/log-inputs; EDIT on the run)."""
+    run_authorize(run, actor)
     require_run_active(run)
     model_ids = [require_text(model_id, "model_id", max_length=MAX_LOGGED_MODEL_ID_LENGTH) for model_id in model_ids]
     with transaction.atomic():
@@ -326,8 +356,9 @@ def run_log_inputs(*, run: Run, inputs: list[DatasetInput], model_ids: list[str]
             )
 
 
-def run_log_outputs(*, run: Run, outputs: list[tuple[str, int]]) -> None:
+def run_log_outputs(*, run: Run, outputs: list[tuple[str, int]], actor) -> None:
     """Link logged models to the run that produced them (runs/outputs)."""
+    run_authorize(run, actor)
     require_run_active(run)
     RunOutput.objects.bulk_create(
         [RunOutput(run=run, model_id=require_text(model_id, "model_id", max_length=MAX_LOGGED_MODEL_ID_LENGTH),

@@ -18,8 +18,15 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 
 from ..exceptions import InvalidParameter, NotFound
-from ..models import LoggedModel, Run
-from .artifacts import artifact_path_clean, artifact_path_to_uri, artifact_storage, artifact_uri_to_path
+from ..models import LoggedModel
+from ..selectors.tracking import logged_models_readable, runs_readable
+from .artifacts import (
+    artifact_path_clean,
+    artifact_path_to_uri,
+    artifact_read_authorize,
+    artifact_storage,
+    artifact_uri_to_path,
+)
 from .common import require_text
 
 _RUNS_URI = re.compile(r"^runs:/(?P<run_id>[0-9a-fA-F]{32})(?:/(?P<path>.*))?$")
@@ -31,26 +38,28 @@ ACCEPTED_TEXT = ("runs:/<run_id>/<path>, models:/m-<model_id>, mlflow-artifacts:
                  "dbfs:/, https:// or http:// URIs")
 
 
-def model_version_source_resolve(*, source: str, run_id: str | None, model_id: str | None):
+def model_version_source_resolve(*, source: str, run_id: str | None, model_id: str | None, actor=None):
     """Find where a new version's files are and which run and logged model it comes from.
 
     Returns (storage_location, run, logged_model). `models:/m-…` resolves to the logged model's artifact
     location; `runs:/<run>/<path>` to the logged model of that run named <path> (MLflow 3 keeps models outside
     run folders), or else to the run's folder; a local path inside the artifact store to its mlflow-artifacts
-    URI. Raises InvalidParameter, in MLflow's words, for a source this registry does not accept.
+    URI. Raises InvalidParameter, in MLflow's words, for a source this registry does not accept. Runs and logged
+    models of experiments `actor` cannot read are answered as missing, and files under the artifact store need
+    `actor`'s read: registering them would copy another team's files into a model `actor` controls.
     """
     source = require_text(source, "source", max_length=1000)
     source_traversal_refuse(source)
-    logged_model = _logged_model_or_none(model_id)
-    run = _run_or_none(run_id)
+    logged_model = _logged_model_or_none(model_id, actor)
+    run = _run_or_none(run_id, actor)
     scheme = _scheme(source)
     if scheme in ("", "file"):
         location = _local_source_location(source)
     elif scheme == "models":
-        logged_model = _logged_model_of(source)
+        logged_model = _logged_model_of(source, actor)
         location = logged_model.artifact_location
     elif scheme == "runs":
-        run, logged_model, location = _runs_source(source, logged_model)
+        run, logged_model, location = _runs_source(source, logged_model, actor)
     elif scheme == "mlflow-artifacts":
         location = source
     elif scheme in EXTERNAL_SCHEMES:
@@ -58,12 +67,13 @@ def model_version_source_resolve(*, source: str, run_id: str | None, model_id: s
     else:
         raise InvalidParameter(f"Invalid model version source: '{source}'. Use {ACCEPTED_TEXT}, or a path inside "
                                "the registry's artifact root.")
-    if run is None and logged_model is not None:
-        run = logged_model.source_run
+    if run is None and logged_model is not None and logged_model.source_run_id:
+        run = _run_or_none(logged_model.source_run_id, actor)
     storage_path = artifact_uri_to_path(location)
     if storage_path is not None:
         # One spelling per folder (`mlflow-artifacts://host/x` is `mlflow-artifacts:/x`), so lookups by location match.
         location = artifact_path_to_uri(storage_path)
+        artifact_read_authorize(storage_path, actor, unowned_allowed=True)
     return location, run, logged_model
 
 
@@ -120,20 +130,20 @@ def _allowed_roots() -> list[Path]:
     return [Path(root).resolve() for root in settings.REGISTRY_LOCAL_SOURCE_ROOTS]
 
 
-def _logged_model_of(source: str) -> LoggedModel:
+def _logged_model_of(source: str, actor) -> LoggedModel:
     match = _LOGGED_MODEL_URI.match(source)
     if match is None:
         raise InvalidParameter(f"Invalid model version source: '{source}'. A models:/ source names a logged model: "
                                "models:/m-<model_id>.")
-    return _logged_model_or_none(match["model_id"])
+    return _logged_model_or_none(match["model_id"], actor)
 
 
-def _runs_source(source: str, logged_model: LoggedModel | None):
+def _runs_source(source: str, logged_model: LoggedModel | None, actor):
     match = _RUNS_URI.match(source)
     if match is None:
         raise InvalidParameter(f"Invalid model version source: '{source}'. A runs:/ source looks like "
                                "runs:/<run_id>/<artifact path>, with the 32-character id of a run.")
-    run = _run_or_none(match["run_id"], required=True)
+    run = _run_or_none(match["run_id"], actor, required=True)
     sub_path = artifact_path_clean(match["path"] or "", allow_root=True)
     if logged_model is None:
         logged_model = run.logged_models.filter(name=sub_path).order_by("-creation_timestamp_ms").first()
@@ -148,19 +158,19 @@ def _external_source(source: str, scheme: str) -> str:
     return source
 
 
-def _run_or_none(run_id, *, required=False):
+def _run_or_none(run_id, actor, *, required=False):
     if not run_id:
         return None
-    run = Run.objects.filter(pk=run_id).first()
+    run = runs_readable(actor).filter(pk=run_id).first()
     if run is None and required:
         raise NotFound(f"Run with id={run_id} not found")
     return run
 
 
-def _logged_model_or_none(model_id):
+def _logged_model_or_none(model_id, actor):
     if not model_id:
         return None
-    logged_model = LoggedModel.objects.select_related("source_run").filter(pk=model_id).first()
+    logged_model = logged_models_readable(actor).filter(pk=model_id).first()
     if logged_model is None:
         raise NotFound(f"Logged model with ID '{model_id}' not found.")
     return logged_model

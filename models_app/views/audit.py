@@ -43,7 +43,7 @@ def _filters(request) -> tuple[dict, str]:
 @require_GET
 def auditevent_list(request):
     filters, error = _filters(request)
-    events = audit_events_filtered(**filters).order_by("-id") if not error else None
+    events = audit_events_filtered(viewer=request.user, **filters).order_by("-id") if not error else None
     page = Paginator(events, EVENTS_PER_PAGE).get_page(page_number(request)) if events is not None else None
     context = {"page": page, "filter_error": error, "values": request.GET, "actions": AuditAction.values,
                "keep": query_without(request, "page")}
@@ -62,7 +62,8 @@ class _Echo:
 @require_GET
 def auditevent_export(request):
     filters, error = _filters(request)
-    events = audit_events_filtered(**filters).order_by("id") if not error else audit_events_filtered().none()
+    events = audit_events_filtered(viewer=request.user, **filters)
+    events = events.order_by("id") if not error else events.none()
     writer = csv.writer(_Echo())
     rows = (writer.writerow([_cell(event, column) for column in CSV_COLUMNS]) for event in events.iterator())
     response = StreamingHttpResponse((line for part in ([writer.writerow(CSV_COLUMNS)], rows) for line in part),

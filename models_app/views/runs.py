@@ -24,7 +24,7 @@ MAX_COMPARED_RUNS = 10
 @require_GET
 def experiment_list(request):
     query = request.GET.get("q", "").strip()
-    page = experiment_list_page(query=query, page=page_number(request))
+    page = experiment_list_page(actor=request.user, query=query, page=page_number(request))
     return page_or_fragment(request, "models_app/experiment_list.html",
                             "models_app/partials/experiment_table.html", {"page": page, "query": query})
 
@@ -33,12 +33,13 @@ def experiment_list(request):
 @require_GET
 def experiment(request, experiment_id: int):
     """The experiment's runs; a filter the parser refuses is shown inline, on a normal 200 page."""
-    found = found_or_404(experiment_get, experiment_id=experiment_id)
+    found = found_or_404(experiment_get, experiment_id=experiment_id, actor=request.user)
     filter_string, sort = request.GET.get("filter", "").strip(), request.GET.get("sort", "")
     number = page_number(request)
     result, metric_keys, param_keys, error = SearchPage([], None), [], [], ""
     try:
-        result, metric_keys, param_keys = experiment_runs_page(experiment=found, filter_string=filter_string,
+        result, metric_keys, param_keys = experiment_runs_page(experiment=found, actor=request.user,
+                                                               filter_string=filter_string,
                                                                sort=sort, page=number)
     except InvalidParameter as refusal:
         error = refusal.message
@@ -52,7 +53,7 @@ def experiment(request, experiment_id: int):
 @login_required
 @require_GET
 def run(request, run_id: str):
-    found = _run_or_404(run_id)
+    found = _run_or_404(run_id, request.user)
     context = {"run": found, "histories": metric_histories(run_ids=[found.pk]),
                "run_labels": {found.pk: found.name or found.pk[:8]},
                **artifact_browser(request, root_uri=found.artifact_uri, url_name="run_artifacts", args=[run_id])}
@@ -63,7 +64,7 @@ def run(request, run_id: str):
 @require_GET
 def run_compare(request):
     run_ids = list(dict.fromkeys(request.GET.getlist("runs")))[:MAX_COMPARED_RUNS]
-    runs = runs_for_compare(run_ids=run_ids)
+    runs = runs_for_compare(run_ids=run_ids, actor=request.user)
     param_keys = sorted({row.key for compared in runs for row in compared.params.all()})
     metric_keys = sorted({row.key for compared in runs for row in compared.latest_metrics.all()})
     for compared in runs:
@@ -78,7 +79,7 @@ def run_compare(request):
 @login_required
 @require_GET
 def run_artifacts(request, run_id: str):
-    found = _run_or_404(run_id)
+    found = _run_or_404(run_id, request.user)
     return render_artifact_fragment(request, artifact_browser(request, root_uri=found.artifact_uri,
                                                               url_name="run_artifacts", args=[run_id]))
 
@@ -86,12 +87,12 @@ def run_artifacts(request, run_id: str):
 @login_required
 @require_GET
 def run_artifacts_download(request, run_id: str):
-    found = _run_or_404(run_id)
+    found = _run_or_404(run_id, request.user)
     return artifact_download(root_uri=found.artifact_uri, path=request.GET.get("path", ""))
 
 
-def _run_or_404(run_id: str):
-    found = run_page(run_id=run_id)
+def _run_or_404(run_id: str, actor):
+    found = run_page(run_id=run_id, actor=actor)
     if found is None:
         raise Http404(f"Run with id={run_id} not found")
     return found

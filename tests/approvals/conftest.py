@@ -5,7 +5,7 @@ import itertools
 import pytest
 from django.contrib.auth.models import Group
 
-from approvals.services import policy_create
+from approvals.services import permission_remove, permission_set, policy_create
 from models_app.choices import EntryPoint
 from models_app.services.artifacts import artifact_write
 from models_app.services.registry import model_version_create, registered_model_create
@@ -55,10 +55,22 @@ def make_version(owner):
 
 @pytest.fixture
 def prod_policy(admin_user, iris, approvers):
-    """'prod-gate' on iris: Production and @champion need 2 approvals from prod-approvers."""
+    """'prod-gate' on iris: Production and @champion need 2 approvals from prod-approvers, whose group holds
+    CAN_MANAGE_PRODUCTION_VERSIONS on iris (the registry's default lets them only read it)."""
+    grant_approvers(iris, approvers)
     return policy_create(name="prod-gate", model_pattern=iris.name, protected_stages=["production"],
                          protected_aliases=["champion"], required_approvals=2, approver_group=approvers,
                          actor=admin_user, entry_point=API)
+
+
+def grant_approvers(model, group) -> None:
+    permission_set(registered_model=model, level="CAN_MANAGE_PRODUCTION_VERSIONS", group=group, actor=None,
+                   entry_point=API)
+
+
+def revoke_approvers(model, group) -> None:
+    """For tests of what a member lacking the level is refused: the fixtures' group grant taken back."""
+    permission_remove(registered_model=model, group=group, actor=None, entry_point=API)
 
 
 @pytest.fixture

@@ -22,8 +22,18 @@ def _settings_with(monkeypatch, value: str | None):
     return module
 
 
-def test_it_defaults_to_managing_production_versions_so_mlflow_workflows_keep_working(monkeypatch):
-    assert _settings_with(monkeypatch, None).REGISTRY_DEFAULT_PERMISSION == "CAN_MANAGE_PRODUCTION_VERSIONS"
+def test_it_defaults_to_reading_so_nobody_changes_other_peoples_models(monkeypatch):
+    assert _settings_with(monkeypatch, None).REGISTRY_DEFAULT_PERMISSION == "CAN_READ"
+
+
+def test_experiments_default_to_read_and_refuse_unknown_levels(monkeypatch):
+    assert _settings_with(monkeypatch, None).REGISTRY_DEFAULT_EXPERIMENT_PERMISSION == "READ"
+    monkeypatch.setenv("REGISTRY_DEFAULT_EXPERIMENT_PERMISSION", " edit ")
+    assert _settings_with(monkeypatch, None).REGISTRY_DEFAULT_EXPERIMENT_PERMISSION == "EDIT"
+    monkeypatch.setenv("REGISTRY_DEFAULT_EXPERIMENT_PERMISSION", "CAN_READ")
+    with pytest.raises(ImproperlyConfigured, match="REGISTRY_DEFAULT_EXPERIMENT_PERMISSION must be one of "
+                                                   "NO_PERMISSIONS, READ, EDIT, MANAGE"):
+        _settings_with(monkeypatch, None)
 
 
 def test_it_reads_a_level_name_in_any_case(monkeypatch):

@@ -61,7 +61,8 @@ def store_sklearn_model(model, features, target) -> str:
 def register_stored_version(model_name: str, path: str, *, actor, metrics: dict):
     """Register the model stored at `path` as a version of `model_name` whose source run logged `metrics`."""
     run = run_create(experiment=_experiment(actor), actor=actor, run_name=f"train-{path[-6:]}")
-    run_log_batch(run=run, metrics=[MetricPoint(key=key, value=value, timestamp=1) for key, value in metrics.items()])
+    run_log_batch(actor=None, run=run,
+                  metrics=[MetricPoint(key=key, value=value, timestamp=1) for key, value in metrics.items()])
     return model_version_create(name=model_name, source=f"mlflow-artifacts:/{path}", run_id=run.pk, actor=actor,
                                 entry_point=API)
 

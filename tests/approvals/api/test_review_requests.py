@@ -3,7 +3,7 @@ import pytest
 from approvals.models import ReviewRequest
 from approvals.services import permission_set, review_request_approve, review_request_create
 from models_app.governance import PermissionLevel
-from tests.approvals.conftest import API
+from tests.approvals.conftest import API, revoke_approvers
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/review-requests/"
@@ -97,7 +97,9 @@ def test_it_refuses_approval_from_a_non_member_saying_why(client_as, pending, ap
         "is not one.")
 
 
-def test_it_refuses_approval_from_a_member_without_the_production_level(client_as, pending, reviewer):
+def test_it_refuses_approval_from_a_member_without_the_production_level(client_as, pending, reviewer, iris,
+                                                                       approvers):
+    revoke_approvers(iris, approvers)
     response = client_as(reviewer).post(f"{URL}{pending.pk}/approve/", {}, format="json")
     assert response.status_code == 403
     assert "has CAN_READ on model 'iris_classifier'" in response.json()["detail"]
@@ -127,7 +129,9 @@ def test_it_lets_the_requester_cancel(client_as, pending, owner):
     assert response.json()["status"] == "CANCELLED"
 
 
-def test_it_refuses_cancelling_someone_elses_request_without_can_manage(client_as, pending, reviewer):
+def test_it_refuses_cancelling_someone_elses_request_without_can_manage(client_as, pending, reviewer, iris,
+                                                                        approvers):
+    revoke_approvers(iris, approvers)
     response = client_as(reviewer).post(f"{URL}{pending.pk}/cancel/", {}, format="json")
     assert response.status_code == 403
     assert response.json()["detail"] == (

@@ -83,7 +83,9 @@ def test_it_allows_writes_beside_a_protected_version(in_production, iris, make_v
 
 def test_an_artifact_write_supersedes_the_open_request_it_changes_and_names_the_writer(prod_policy, iris,
                                                                                         make_version, owner,
-                                                                                        user_named, outsider):
+                                                                                        user_named, outsider,
+                                                                                        grant_model):
+    grant_model(iris, outsider, "CAN_EDIT")  # a co-author who may write the model's files
     version = make_version(iris)
     request = review_request_create(version=version, actor=owner, entry_point=API, stage="Production")
     review_request_approve(request=request, actor=user_named("reviewer"), entry_point=API)

@@ -61,10 +61,16 @@ def test_it_refuses_with_the_model_the_level_held_and_the_level_needed(settings,
     )
 
 
-def test_it_refuses_model_creation_below_can_edit_by_default(settings, outsider):
-    settings.REGISTRY_DEFAULT_PERMISSION = "CAN_READ"
-    with pytest.raises(PermissionDenied, match="has CAN_READ by default; creating a registered model needs CAN_EDIT"):
-        registered_model_create(name="new-model", actor=outsider, entry_point=API)
+def test_any_signed_in_user_creates_a_model_and_manages_it_whatever_the_default(settings, outsider):
+    settings.REGISTRY_DEFAULT_PERMISSION = "NONE"
+    model = registered_model_create(name="new-model", actor=outsider, entry_point=API)
+    assert permission_level_of(user=outsider, registered_model=model) == Level.CAN_MANAGE
+
+
+def test_an_anonymous_caller_cannot_create_a_model(settings):
+    settings.REGISTRY_ALLOW_ANONYMOUS = True
+    with pytest.raises(PermissionDenied, match="by default; creating a registered model needs CAN_EDIT"):
+        registered_model_create(name="new-model", actor=AnonymousUser(), entry_point=API)
 
 
 def test_it_refuses_permission_changes_to_users_without_can_manage(settings, iris, outsider, reviewer):

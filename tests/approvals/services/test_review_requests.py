@@ -17,7 +17,7 @@ from models_app.services.audit import audit_chain_verify
 from models_app.services.audit_checkpoint import audit_checkpoint_write
 from models_app.services.registry import model_version_delete
 from models_app.services.stages import model_version_transition_stage
-from tests.approvals.conftest import API
+from tests.approvals.conftest import API, revoke_approvers
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +116,7 @@ def test_it_refuses_approvers_outside_the_policy_group(prod_policy, iris, make_v
 
 def test_it_refuses_group_members_without_the_manage_level(settings, prod_policy, iris, make_version, owner, reviewer):
     settings.REGISTRY_DEFAULT_PERMISSION = "CAN_READ"
+    revoke_approvers(iris, prod_policy.approver_group)
     request = _ask(make_version(iris), owner)
     with pytest.raises(PermissionDenied, match="reviewing .Production. needs CAN_MANAGE_PRODUCTION_VERSIONS"):
         _approve(request, reviewer)

@@ -4,6 +4,7 @@ import pytest
 from approvals.services import policy_create, review_request_create
 from models_app.choices import EntryPoint
 from models_app.services.registry import model_version_create
+from tests.approvals.conftest import grant_approvers
 from tests.models_app.views.demo import demo_registry
 
 PAGE = EntryPoint.PAGE
@@ -17,6 +18,7 @@ def demo(owner):
 
 @pytest.fixture
 def gate_policy(demo, owner, approvers):
+    grant_approvers(demo.model, approvers)
     return policy_create(name="prod-gate", model_pattern=demo.model.name, protected_stages=["Production"],
                          protected_aliases=["champion"], required_approvals=1, approver_group=approvers,
                          actor=None, entry_point=PAGE)

@@ -10,15 +10,16 @@ NATIVE = {"entry_point": EntryPoint.NATIVE_API}
 def _run_with_everything(experiment, owner, name: str):
     """A run with params, tags, metrics, a dataset input and a logged model that logs metrics too."""
     run = runs.run_create(experiment=experiment, actor=owner, run_name=name, tags=[("team", "risk")])
-    model = logged_models.logged_model_create(experiment=experiment, name="model", source_run=run,
+    model = logged_models.logged_model_create(actor=None, experiment=experiment, name="model", source_run=run,
                                               params=[("depth", "3")], tags=[("flavor", "sklearn")])
-    runs.run_log_batch(run=run, params=[("alpha", "0.5")], metrics=[
+    runs.run_log_batch(actor=None, run=run, params=[("alpha", "0.5")], metrics=[
         runs.MetricPoint(key="rmse", value=1.5, timestamp=1, step=step, model_id=model.pk) for step in range(2)
     ])
-    runs.run_log_inputs(run=run, inputs=[runs.DatasetInput(name=f"{name}-data", digest="abc", source_type="local",
+    runs.run_log_inputs(actor=None,
+                        run=run, inputs=[runs.DatasetInput(name=f"{name}-data", digest="abc", source_type="local",
                                                            source="/data.csv")])
-    runs.run_log_outputs(run=run, outputs=[(model.pk, 0)])
-    runs.run_log_inputs(run=run, inputs=[], model_ids=[model.pk])
+    runs.run_log_outputs(actor=None, run=run, outputs=[(model.pk, 0)])
+    runs.run_log_inputs(actor=None, run=run, inputs=[], model_ids=[model.pk])
     dataset = evaluation_datasets.evaluation_dataset_create(name=f"{name}-eval", actor=owner, tags={"k": "v"},
                                                             experiment_ids=[experiment.pk])
     evaluation_datasets.evaluation_dataset_upsert_records(dataset=dataset, records=[{"inputs": {"q": name}}])

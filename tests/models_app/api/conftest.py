@@ -14,11 +14,12 @@ def api(owner) -> APIClient:
 
 
 @pytest.fixture
-def make_model():
-    """A registered model with `versions` versions; the first in Production behind @champion."""
+def make_model(owner):
+    """A registered model created by owner (who manages it) with `versions` versions; the first in Production
+    behind @champion."""
 
     def make(name: str = "iris", versions: int = 2):
-        model = registered_model_create(name=name, actor=None, entry_point=EntryPoint.SYSTEM)
+        model = registered_model_create(name=name, actor=owner, entry_point=EntryPoint.SYSTEM)
         created = [
             model_version_create(name=name, source=f"mlflow-artifacts:/0/{name}/{n}", actor=None,
                                  entry_point=EntryPoint.SYSTEM, tags=[("team", "ds")])

@@ -46,11 +46,13 @@ def api(client, owner_token) -> MlflowApi:
 
 
 @pytest.fixture
-def default_experiment(db) -> Experiment:
+def default_experiment(db, owner, grant_experiment) -> Experiment:
+    """The Default experiment, in which owner may log runs (an admin's grant: everyone else only reads it)."""
     # The migration creates it, but transactional tests flush tables, so later tests recreate it.
     experiment, _ = Experiment.objects.get_or_create(
         pk=0, defaults={"name": "Default", "artifact_location": "mlflow-artifacts:/0"}
     )
+    grant_experiment(experiment, owner, "EDIT")
     return experiment
 
 

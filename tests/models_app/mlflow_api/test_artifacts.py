@@ -1,6 +1,8 @@
 """The mlflow-artifacts proxy: upload, list, download, delete."""
 import pytest
 
+from models_app.models import Experiment
+
 from .conftest import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -8,7 +10,10 @@ PREFIX = "/api/2.0/mlflow-artifacts/artifacts"
 
 
 @pytest.fixture
-def headers(owner_token):
+def headers(owner_token, owner, grant_experiment):
+    """owner's credentials; owner may edit experiment 1, whose folder `1/` holds the paths written below."""
+    experiment = Experiment.objects.create(pk=1, name="artifacts", artifact_location="mlflow-artifacts:/1")
+    grant_experiment(experiment, owner, "EDIT")
     return {"Authorization": f"Bearer {owner_token}"}
 
 

@@ -27,7 +27,8 @@ def make_run(experiment, owner):
         run = run_create(experiment=in_experiment or experiment, actor=owner, user_id="owner", run_name=name,
                          start_time=start_time)
         points = [MetricPoint(key=k, value=v, timestamp=1) for k, v in (metrics or {}).items()]
-        run_log_batch(run=run, metrics=points, params=list((params or {}).items()), tags=list((tags or {}).items()))
+        run_log_batch(actor=None,
+                      run=run, metrics=points, params=list((params or {}).items()), tags=list((tags or {}).items()))
         return run
     return make
 

@@ -27,7 +27,7 @@ def test_it_thins_long_histories_to_the_chart_limit(owner, monkeypatch):
     monkeypatch.setattr(pages_tracking, "MAX_POINTS_PER_METRIC", 10)
     demo = demo_registry(actor=owner, versions=1)
     run = demo.runs[0]
-    run_log_batch(run=run, metrics=[MetricPoint(key="long", value=float(step), timestamp=1, step=step)
+    run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="long", value=float(step), timestamp=1, step=step)
                                     for step in range(100)])
     steps, values = metric_histories(run_ids=[run.pk])["long"][run.pk]
     assert len(steps) == 11 and steps[:2] == [0, 10] and steps[-1] == 99 and values[-1] == 99.0
@@ -54,7 +54,7 @@ def test_it_merges_stage_changes_and_alias_moves_newest_first(owner):
 @pytest.mark.django_db
 def test_it_puts_a_logged_model_between_its_run_and_the_version(owner, django_assert_max_num_queries):
     demo = demo_registry(actor=owner, versions=1)
-    logged = logged_model_create(experiment=demo.experiment, name="forest", source_run=demo.runs[0])
+    logged = logged_model_create(actor=None, experiment=demo.experiment, name="forest", source_run=demo.runs[0])
     model_version_create(name=demo.model.name, source=f"models:/{logged.pk}", actor=owner,
                          entry_point=EntryPoint.SYSTEM, model_id=logged.pk)
     # visible models + versions (+run, experiment, logged model), parent tags, parent runs, dataset inputs, aliases

@@ -181,15 +181,16 @@ def test_registered_model_search_costs_fixed_queries(register, rows, django_asse
 def test_it_orders_runs_by_start_time_desc_then_run_id(make_run):
     old, new = make_run(start_time=1000), make_run(start_time=2000)
     tied = sorted([make_run(start_time=1500), make_run(start_time=1500)], key=lambda run: run.pk)
-    page = run_search(experiment_ids=[old.experiment_id])
+    page = run_search(actor=None, experiment_ids=[old.experiment_id])
     assert [r.pk for r in page.items] == [new.pk, *[r.pk for r in tied], old.pk]
 
 
 def test_it_filters_runs_by_metrics_params_tags_and_attributes(make_run):
     good = make_run(name="good", metrics={"accuracy": 0.95}, params={"alpha": "0.5"}, tags={"team": "ds"})
     bad = make_run(name="bad", metrics={"accuracy": 0.5}, params={"alpha": "0.1"})
-    run_update(run=bad, status=RunStatus.FAILED)
-    ids = lambda text: [r.pk for r in run_search(experiment_ids=[good.experiment_id], filter_string=text).items]  # noqa: E731
+    run_update(actor=None, run=bad, status=RunStatus.FAILED)
+    ids = lambda text: [r.pk for r in run_search(  # noqa: E731
+        actor=None, experiment_ids=[good.experiment_id], filter_string=text).items]
     assert ids("metrics.accuracy > 0.9") == [good.pk]
     assert ids("metrics.accuracy <= 0.5 and params.alpha = '0.1'") == [bad.pk]
     assert ids("tags.team = 'ds'") == [good.pk]
@@ -201,16 +202,18 @@ def test_it_filters_runs_by_metrics_params_tags_and_attributes(make_run):
 
 def test_it_filters_runs_by_dataset_inputs(make_run):
     trained, other = make_run(), make_run()
-    run_log_inputs(run=trained, inputs=[DatasetInput(name="iris", digest="abc123", source_type="code", source="{}")])
-    page = run_search(experiment_ids=[trained.experiment_id], filter_string="datasets.name = 'iris'")
+    run_log_inputs(actor=None,
+                   run=trained, inputs=[DatasetInput(name="iris", digest="abc123", source_type="code", source="{}")])
+    page = run_search(actor=None, experiment_ids=[trained.experiment_id], filter_string="datasets.name = 'iris'")
     assert [r.pk for r in page.items] == [trained.pk]
-    assert run_search(experiment_ids=[other.experiment_id], filter_string="datasets.digest = 'nope'").items == []
+    assert run_search(actor=None,
+                      experiment_ids=[other.experiment_id], filter_string="datasets.digest = 'nope'").items == []
 
 
 def test_it_orders_runs_by_metric_with_missing_values_last(make_run):
     low, high, none = make_run(metrics={"rmse": 1.0}), make_run(metrics={"rmse": 2.0}), make_run()
     for order, expected in (("metrics.rmse DESC", [high, low, none]), ("metrics.rmse", [low, high, none])):
-        page = run_search(experiment_ids=[low.experiment_id], order_by=[order])
+        page = run_search(actor=None, experiment_ids=[low.experiment_id], order_by=[order])
         assert [r.pk for r in page.items] == [r.pk for r in expected]
 
 
@@ -219,11 +222,11 @@ def test_it_orders_runs_by_several_keys_while_filtering_on_them(make_run):
     a_slow = make_run(params={"model": "a"}, metrics={"rmse": 3.0}, tags={"team": "y"}, start_time=2)
     b_only = make_run(params={"model": "b"}, metrics={"rmse": 2.0}, start_time=3)
     no_metric = make_run(params={"model": "a"}, start_time=4)
-    page = run_search(experiment_ids=[a_fast.experiment_id], filter_string="params.model != 'c'",
+    page = run_search(actor=None, experiment_ids=[a_fast.experiment_id], filter_string="params.model != 'c'",
                       order_by=["params.model ASC", "metrics.rmse DESC", "tags.team ASC"])
     assert [r.pk for r in page.items] == [a_slow.pk, a_fast.pk, no_metric.pk, b_only.pk]
     # Filtering on a key the order also joins on keeps one row per run.
-    by_rmse = run_search(experiment_ids=[a_fast.experiment_id], filter_string="metrics.rmse > 0",
+    by_rmse = run_search(actor=None, experiment_ids=[a_fast.experiment_id], filter_string="metrics.rmse > 0",
                          order_by=["metrics.rmse ASC"])
     assert [r.pk for r in by_rmse.items] == [a_fast.pk, b_only.pk, a_slow.pk]
 
@@ -231,30 +234,32 @@ def test_it_orders_runs_by_several_keys_while_filtering_on_them(make_run):
 def test_it_searches_deleted_runs_only_when_asked(make_run, owner):
     kept, deleted = make_run(), make_run()
     run_delete(run=deleted, actor=owner, entry_point=EntryPoint.SYSTEM)
-    ids = lambda view: {r.pk for r in run_search(experiment_ids=[kept.experiment_id], run_view_type=view).items}  # noqa: E731
+    ids = lambda view: {r.pk for r in run_search(  # noqa: E731
+        actor=None, experiment_ids=[kept.experiment_id], run_view_type=view).items}
     assert ids("ACTIVE_ONLY") == {kept.pk}
     assert ids("DELETED_ONLY") == {deleted.pk}
     assert ids("ALL") == {kept.pk, deleted.pk}
     with pytest.raises(InvalidParameter, match="Value must be one of ACTIVE_ONLY, DELETED_ONLY, ALL"):
-        run_search(experiment_ids=[kept.experiment_id], run_view_type="SOME")
+        run_search(actor=None, experiment_ids=[kept.experiment_id], run_view_type="SOME")
 
 
 def test_it_keeps_runs_of_other_experiments_out(make_run, owner):
     other_experiment = experiment_create(name="other", actor=owner, entry_point=EntryPoint.SYSTEM)
     mine, _ = make_run(), make_run(in_experiment=other_experiment)
-    assert [r.pk for r in run_search(experiment_ids=[str(mine.experiment_id)]).items] == [mine.pk]
+    assert [r.pk for r in run_search(actor=None, experiment_ids=[str(mine.experiment_id)]).items] == [mine.pk]
     with pytest.raises(InvalidParameter, match="Invalid experiment id 'abc'"):
-        run_search(experiment_ids=["abc"])
+        run_search(actor=None, experiment_ids=["abc"])
 
 
 @pytest.mark.parametrize("rows", [1, 50])
 def test_run_search_costs_fixed_queries(make_run, rows, django_assert_max_num_queries):
     for _ in range(rows):
         run = make_run(metrics={"acc": 0.9}, params={"a": "1"}, tags={"t": "v"})
-        run_log_inputs(run=run, inputs=[DatasetInput(name="d", digest="x", source_type="code", source="{}")])
+        run_log_inputs(actor=None,
+                       run=run, inputs=[DatasetInput(name="d", digest="x", source_type="code", source="{}")])
     # runs joined with experiment; latest metrics; params; tags; inputs joined with dataset; outputs
     with django_assert_max_num_queries(6):
-        page = run_search(experiment_ids=[run.experiment_id], filter_string="metrics.acc > 0.5")
+        page = run_search(actor=None, experiment_ids=[run.experiment_id], filter_string="metrics.acc > 0.5")
         rendered = [(r.experiment.name, list(r.latest_metrics.all()), list(r.params.all()), list(r.tags.all()),
                      [i.dataset.name for i in r.inputs.all()], list(r.outputs.all())) for r in page.items]
     assert len(rendered) == rows
@@ -267,8 +272,8 @@ def test_it_searches_experiments_by_name_tags_time_and_lifecycle(owner):
     first = experiment_create(name="alpha-exp", actor=owner, entry_point=EntryPoint.SYSTEM)
     wait_next_ms()
     second = experiment_create(name="beta-exp", actor=owner, entry_point=EntryPoint.SYSTEM)
-    experiment_set_tag(experiment=first, key="team", value="ds")
-    names = lambda **kwargs: [e.name for e in experiment_search(**kwargs).items]  # noqa: E731
+    experiment_set_tag(actor=None, experiment=first, key="team", value="ds")
+    names = lambda **kwargs: [e.name for e in experiment_search(actor=None, **kwargs).items]  # noqa: E731
     assert names(filter_string="name LIKE '%-exp'") == ["beta-exp", "alpha-exp"]
     assert names(filter_string="tags.team = 'ds'") == ["alpha-exp"]
     assert names(filter_string=f"creation_time >= {second.creation_time} and name != 'Default'") == ["beta-exp"]
@@ -280,30 +285,33 @@ def test_it_searches_experiments_by_name_tags_time_and_lifecycle(owner):
 
 def test_it_finds_logged_models_by_name_and_pages_through_them(experiment, make_run):
     run = make_run()
-    models = [logged_model_create(experiment=experiment, name="model", source_run=run, params=[("depth", "3")])
+    models = [logged_model_create(actor=None,
+                                  experiment=experiment, name="model", source_run=run, params=[("depth", "3")])
               for _ in range(3)]
-    logged_model_create(experiment=experiment, name="other")
-    run_log_batch(run=run, metrics=[MetricPoint(key="acc", value=0.9, timestamp=1, model_id=models[0].pk)])
+    logged_model_create(actor=None, experiment=experiment, name="other")
+    run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="acc", value=0.9, timestamp=1, model_id=models[0].pk)])
     found, token = [], None
     while True:
-        page = logged_model_search(experiment_ids=[str(experiment.pk)], filter_string="name = 'model'",
+        page = logged_model_search(actor=None, experiment_ids=[str(experiment.pk)], filter_string="name = 'model'",
                                    max_results=2, page_token=token,
                                    order_by=[{"field_name": "model_id", "ascending": True}])
         found += [m.pk for m in page.items]
         if not (token := page.next_page_token):
             break
     assert found == sorted(m.pk for m in models)
-    page = logged_model_search(experiment_ids=[experiment.pk], filter_string="metrics.acc > 0.5 and params.depth = '3'")
+    page = logged_model_search(actor=None,
+                               experiment_ids=[experiment.pk], filter_string="metrics.acc > 0.5 and params.depth = '3'")
     assert [m.pk for m in page.items] == [models[0].pk]
 
 
 def test_it_orders_logged_models_by_their_latest_metric_point(experiment, make_run):
     run = make_run()
-    first, second = (logged_model_create(experiment=experiment, name=f"m{i}", source_run=run) for i in (1, 2))
-    run_log_batch(run=run, metrics=[MetricPoint(key="acc", value=0.99, timestamp=1, model_id=first.pk),
+    first, second = (logged_model_create(actor=None,
+                                         experiment=experiment, name=f"m{i}", source_run=run) for i in (1, 2))
+    run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="acc", value=0.99, timestamp=1, model_id=first.pk),
                                     MetricPoint(key="acc", value=0.10, timestamp=2, model_id=first.pk),
                                     MetricPoint(key="acc", value=0.50, timestamp=1, model_id=second.pk)])
-    page = logged_model_search(experiment_ids=[experiment.pk], order_by=[{"field_name": "metrics.acc",
+    page = logged_model_search(actor=None, experiment_ids=[experiment.pk], order_by=[{"field_name": "metrics.acc",
                                                                           "ascending": False}])
     assert [m.pk for m in page.items] == [second.pk, first.pk]
 
@@ -349,12 +357,12 @@ def test_it_uses_mlflows_default_page_size_when_max_results_is_missing(register)
 def test_it_bounds_max_results_of_runs_and_experiments(experiment):
     with pytest.raises(InvalidParameter, match="^Invalid value 50001 for parameter 'max_results' supplied. It must be "
                                                "at most 50000$"):
-        run_search(experiment_ids=[experiment.pk], max_results=50_001)
+        run_search(actor=None, experiment_ids=[experiment.pk], max_results=50_001)
     with pytest.raises(InvalidParameter, match="^Invalid value 0 for parameter 'max_results' supplied. It must be a "
                                                "positive integer$"):
-        experiment_search(max_results=0)
+        experiment_search(actor=None, max_results=0)
     with pytest.raises(InvalidParameter, match="Invalid value many for parameter 'max_results' supplied"):
-        experiment_search(max_results="many")
+        experiment_search(actor=None, max_results="many")
 
 
 # --- MLflow's prompt exclusion and presence tests -------------------------------------------------------------
@@ -404,22 +412,24 @@ def test_not_equal_on_an_ordinary_tag_needs_the_tag_as_in_mlflow(register, owner
     assert _versions(model_version_search(filter_string="tags.team != 'ds'")) == [("other_team", 1)]
     run = make_run(tags={"team": "ml"})
     make_run()
-    found = [r.pk for r in run_search(experiment_ids=[run.experiment_id], filter_string="tags.team != 'ds'").items]
+    found = [r.pk for r in run_search(actor=None, experiment_ids=[run.experiment_id],
+                                      filter_string="tags.team != 'ds'").items]
     assert found == [run.pk]
 
 
 def test_it_tests_run_tags_params_and_experiment_tags_for_presence(make_run, owner):
     tagged = make_run(tags={"team": "ds"}, params={"lr": "0.1"})
     bare = make_run()
-    ids = lambda text: {r.pk for r in run_search(experiment_ids=[bare.experiment_id], filter_string=text).items}  # noqa: E731
+    ids = lambda text: {r.pk for r in run_search(actor=None, experiment_ids=[bare.experiment_id],  # noqa: E731
+                                                 filter_string=text).items}  # noqa: E731
     assert ids("tags.team IS NULL") == {bare.pk}
     assert ids("tags.team IS NOT NULL") == {tagged.pk}
     assert ids("params.lr IS NULL") == {bare.pk}
     assert ids("params.lr IS NOT NULL and tags.team = 'ds'") == {tagged.pk}
     experiment = experiment_create(name="with-tag", actor=owner, entry_point=EntryPoint.SYSTEM)
-    experiment_set_tag(experiment=experiment, key="team", value="ds")
-    assert [e.name for e in experiment_search(filter_string="tags.team IS NOT NULL").items] == ["with-tag"]
-    assert "with-tag" not in [e.name for e in experiment_search(filter_string="tags.team IS NULL").items]
+    experiment_set_tag(actor=None, experiment=experiment, key="team", value="ds")
+    assert [e.name for e in experiment_search(actor=None, filter_string="tags.team IS NOT NULL").items] == ["with-tag"]
+    assert "with-tag" not in [e.name for e in experiment_search(actor=None, filter_string="tags.team IS NULL").items]
 
 
 @pytest.mark.parametrize(("search", "filter_string"), [
@@ -446,6 +456,6 @@ def test_it_refuses_in_lists_on_tags_and_params_as_mlflow_does(search, filter_st
 
 
 def test_logged_model_search_takes_in_lists_on_tags_as_mlflow_does(experiment):
-    model = logged_model_create(experiment=experiment, name="m", tags=[("team", "ds")])
-    found = logged_model_search(experiment_ids=[experiment.pk], filter_string="tags.team IN ('ds', 'ml')")
+    model = logged_model_create(actor=None, experiment=experiment, name="m", tags=[("team", "ds")])
+    found = logged_model_search(actor=None, experiment_ids=[experiment.pk], filter_string="tags.team IN ('ds', 'ml')")
     assert [m.pk for m in found.items] == [model.pk]

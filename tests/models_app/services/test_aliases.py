@@ -39,8 +39,9 @@ def _history(model, alias="champion"):
                 .values_list("from_version", "to_version"))
 
 
-def test_it_sets_an_alias_with_history_and_audit(owner):
+def test_it_sets_an_alias_with_history_and_audit(owner, grant_model):
     model = _model_with_versions(1)
+    grant_model(model, owner, "CAN_EDIT")
 
     record = _set(model, "champion", "1", actor=owner)
 

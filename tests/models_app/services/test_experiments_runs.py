@@ -104,7 +104,7 @@ def test_it_refuses_to_create_a_run_in_a_deleted_experiment():
 def test_it_updates_status_end_time_and_name_of_a_run():
     run = RunFactory()
 
-    run_update(run=run, status=RunStatus.FINISHED, end_time=99, run_name="renamed")
+    run_update(actor=None, run=run, status=RunStatus.FINISHED, end_time=99, run_name="renamed")
 
     stored = Run.objects.get(pk=run.pk)
     assert (stored.status, stored.end_time, stored.name) == (RunStatus.FINISHED, 99, "renamed")
@@ -114,14 +114,14 @@ def test_it_updates_status_end_time_and_name_of_a_run():
 def test_it_renames_a_run_when_the_run_name_tag_is_set():
     run = RunFactory(name="before")
 
-    run_log_batch(run=run, tags=[("mlflow.runName", "after")])
+    run_log_batch(actor=None, run=run, tags=[("mlflow.runName", "after")])
 
     assert Run.objects.get(pk=run.pk).name == "after"
 
 
 def test_it_refuses_an_unknown_run_status():
     with pytest.raises(InvalidParameter, match="Invalid run status 'DONE'"):
-        run_update(run=RunFactory(), status="DONE")
+        run_update(actor=None, run=RunFactory(), status="DONE")
 
 
 def test_it_soft_deletes_and_restores_a_run_with_audit():
@@ -138,11 +138,12 @@ def test_it_soft_deletes_and_restores_a_run_with_audit():
 
 
 @pytest.mark.parametrize("write", [
-    lambda run: run_log_batch(run=run, metrics=[MetricPoint(key="loss", value=1.0, timestamp=1)]),
-    lambda run: run_log_batch(run=run, params=[("alpha", "1")]),
-    lambda run: run_update(run=run, status=RunStatus.FINISHED),
-    lambda run: run_log_inputs(run=run, inputs=[DatasetInput(name="d", digest="x", source_type="s", source="s")]),
-    lambda run: run_log_outputs(run=run, outputs=[("m-1", 0)]),
+    lambda run: run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="loss", value=1.0, timestamp=1)]),
+    lambda run: run_log_batch(actor=None, run=run, params=[("alpha", "1")]),
+    lambda run: run_update(actor=None, run=run, status=RunStatus.FINISHED),
+    lambda run: run_log_inputs(actor=None,
+                               run=run, inputs=[DatasetInput(name="d", digest="x", source_type="s", source="s")]),
+    lambda run: run_log_outputs(actor=None, run=run, outputs=[("m-1", 0)]),
 ], ids=["metrics", "params", "update", "inputs", "outputs"])
 def test_it_refuses_writes_to_a_deleted_run(write):
     run = RunFactory()
@@ -159,9 +160,9 @@ def test_it_logs_dataset_inputs_once_per_dataset():
     dataset = DatasetInput(name="train", digest="abc123", source_type="local", source="/data/train.csv",
                            tags=(("mlflow.data.context", "training"),))
 
-    run_log_inputs(run=run, inputs=[dataset])
-    run_log_inputs(run=run, inputs=[dataset])
-    run_log_inputs(run=other_run, inputs=[dataset])
+    run_log_inputs(actor=None, run=run, inputs=[dataset])
+    run_log_inputs(actor=None, run=run, inputs=[dataset])
+    run_log_inputs(actor=None, run=other_run, inputs=[dataset])
 
     stored = Dataset.objects.get()
     assert (stored.name, stored.digest, stored.source) == ("train", "abc123", "/data/train.csv")
@@ -172,23 +173,23 @@ def test_it_logs_dataset_inputs_once_per_dataset():
 def test_it_logs_run_outputs_once_per_model():
     run = RunFactory()
 
-    run_log_outputs(run=run, outputs=[("m-a", 1), ("m-b", 2)])
-    run_log_outputs(run=run, outputs=[("m-a", 1)])
+    run_log_outputs(actor=None, run=run, outputs=[("m-a", 1), ("m-b", 2)])
+    run_log_outputs(actor=None, run=run, outputs=[("m-a", 1)])
 
     assert sorted(RunOutput.objects.filter(run=run).values_list("model_id", "step")) == [("m-a", 1), ("m-b", 2)]
 
 
 @pytest.mark.parametrize(("write", "field"), [
     (lambda: run_create(experiment=ExperimentFactory(), actor=None, run_name="n" * 251), "run_name"),
-    (lambda: run_update(run=RunFactory(), run_name="n" * 251), "run_name"),
-    (lambda: run_log_batch(run=RunFactory(), tags=[("mlflow.runName", "n" * 251)]), "run_name"),
-    (lambda: run_log_inputs(run=RunFactory(), inputs=[
+    (lambda: run_update(actor=None, run=RunFactory(), run_name="n" * 251), "run_name"),
+    (lambda: run_log_batch(actor=None, run=RunFactory(), tags=[("mlflow.runName", "n" * 251)]), "run_name"),
+    (lambda: run_log_inputs(actor=None, run=RunFactory(), inputs=[
         DatasetInput(name="d", digest="x" * 37, source_type="local", source="s")]), "dataset digest"),
-    (lambda: run_log_inputs(run=RunFactory(), inputs=[
+    (lambda: run_log_inputs(actor=None, run=RunFactory(), inputs=[
         DatasetInput(name="d" * 501, digest="x", source_type="local", source="s")]), "dataset name"),
-    (lambda: run_log_inputs(run=RunFactory(), inputs=[
+    (lambda: run_log_inputs(actor=None, run=RunFactory(), inputs=[
         DatasetInput(name="d", digest="x", source_type="s" * 37, source="s")]), "dataset source_type"),
-    (lambda: run_log_outputs(run=RunFactory(), outputs=[("m" * 65, 0)]), "model_id"),
+    (lambda: run_log_outputs(actor=None, run=RunFactory(), outputs=[("m" * 65, 0)]), "model_id"),
 ], ids=["create-name", "update-name", "tag-name", "digest", "dataset-name", "source-type", "output-model-id"])
 def test_it_refuses_values_longer_than_their_column_with_a_message_naming_the_field(write, field):
     with pytest.raises(InvalidParameter, match=f"Parameter '{field}' is longer than"):

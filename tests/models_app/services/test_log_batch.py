@@ -20,7 +20,7 @@ def _points(count, **overrides):
 
 
 def _batch(run, count):
-    run_log_batch(run=run, metrics=_points(count), params=[("alpha", "0.5"), ("layers", "3")],
+    run_log_batch(actor=None, run=run, metrics=_points(count), params=[("alpha", "0.5"), ("layers", "3")],
                   tags=[("team", "vision"), ("mlflow.runName", "nightly")])
 
 
@@ -52,7 +52,7 @@ def test_it_writes_5000_points_with_as_many_queries_as_10_points(django_assert_m
 
 def test_it_keeps_the_latest_value_by_step_then_timestamp_then_value():
     run = RunFactory()
-    run_log_batch(run=run, metrics=[
+    run_log_batch(actor=None, run=run, metrics=[
         MetricPoint(key="loss", value=0.9, timestamp=500, step=1),
         MetricPoint(key="loss", value=0.4, timestamp=50, step=2),
         MetricPoint(key="loss", value=0.3, timestamp=50, step=2),
@@ -73,40 +73,40 @@ def test_it_keeps_the_latest_value_by_step_then_timestamp_then_value():
 
 def test_it_does_not_move_the_latest_value_for_a_later_batch_with_older_steps():
     run = RunFactory()
-    run_log_batch(run=run, metrics=[MetricPoint(key="loss", value=0.2, timestamp=100, step=10)])
+    run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="loss", value=0.2, timestamp=100, step=10)])
 
-    run_log_batch(run=run, metrics=[MetricPoint(key="loss", value=9.0, timestamp=999, step=3)])
+    run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="loss", value=9.0, timestamp=999, step=3)])
     assert _latest(run, "loss") == (10, 100, 0.2, False)
 
-    run_log_batch(run=run, metrics=[MetricPoint(key="loss", value=0.1, timestamp=101, step=10)])
+    run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="loss", value=0.1, timestamp=101, step=10)])
     assert _latest(run, "loss") == (10, 101, 0.1, False)
     assert Metric.objects.filter(run=run, key="loss").count() == 3
 
 
 def test_it_moves_a_nan_latest_value_when_a_real_value_arrives_at_the_same_point():
     run = RunFactory()
-    run_log_batch(run=run, metrics=[MetricPoint(key="loss", value=math.nan, timestamp=100, step=1)])
+    run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="loss", value=math.nan, timestamp=100, step=1)])
 
-    run_log_batch(run=run, metrics=[MetricPoint(key="loss", value=0.5, timestamp=100, step=1)])
+    run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="loss", value=0.5, timestamp=100, step=1)])
 
     assert _latest(run, "loss") == (1, 100, 0.5, False)
 
 
 def test_it_accepts_a_param_logged_again_with_the_same_value():
     run = RunFactory()
-    run_log_batch(run=run, params=[("alpha", "0.5")])
+    run_log_batch(actor=None, run=run, params=[("alpha", "0.5")])
 
-    run_log_batch(run=run, params=[("alpha", "0.5")])
+    run_log_batch(actor=None, run=run, params=[("alpha", "0.5")])
 
     assert list(Param.objects.filter(run=run).values_list("key", "value")) == [("alpha", "0.5")]
 
 
 def test_it_refuses_to_change_a_param_and_writes_nothing_of_that_batch():
     run = RunFactory()
-    run_log_batch(run=run, params=[("alpha", "0.5")])
+    run_log_batch(actor=None, run=run, params=[("alpha", "0.5")])
 
     with pytest.raises(InvalidParameter, match="Param with key='alpha' was already logged with value='0.5'"):
-        run_log_batch(run=run, params=[("alpha", "0.7")], metrics=_points(3), tags=[("team", "x")])
+        run_log_batch(actor=None, run=run, params=[("alpha", "0.7")], metrics=_points(3), tags=[("team", "x")])
 
     assert not Metric.objects.filter(run=run).exists()
     assert not RunTag.objects.filter(run=run, key="team").exists()
@@ -116,7 +116,7 @@ def test_it_refuses_to_change_a_param_and_writes_nothing_of_that_batch():
 def test_it_accepts_duplicate_keys_in_one_batch_when_values_agree():
     run = RunFactory()
 
-    run_log_batch(run=run, params=[("alpha", "1"), ("alpha", "1")], tags=[("team", "a"), ("team", "b")],
+    run_log_batch(actor=None, run=run, params=[("alpha", "1"), ("alpha", "1")], tags=[("team", "a"), ("team", "b")],
                   metrics=[MetricPoint(key="loss", value=1.0, timestamp=1), MetricPoint(key="loss", value=1.0,
                                                                                          timestamp=1)])
 
@@ -129,7 +129,7 @@ def test_it_refuses_duplicate_param_keys_with_different_values_in_one_batch():
     run = RunFactory()
 
     with pytest.raises(InvalidParameter, match="Duplicate parameter keys .* 'alpha' with values '1' and '2'"):
-        run_log_batch(run=run, params=[("alpha", "1"), ("alpha", "2")])
+        run_log_batch(actor=None, run=run, params=[("alpha", "1"), ("alpha", "2")])
     assert not Param.objects.exists()
 
 
@@ -140,14 +140,15 @@ def test_it_refuses_batches_over_the_limits(field, limit):
              else [(f"key-{i}", "value") for i in range(limit + 1)])
 
     with pytest.raises(InvalidParameter, match=f"A batch may hold at most {limit} {field}; got {limit + 1}."):
-        run_log_batch(run=run, **{field: items})
+        run_log_batch(actor=None, run=run, **{field: items})
     assert not Metric.objects.exists() and not Param.objects.exists() and not RunTag.objects.exists()
 
 
 def test_it_accepts_a_batch_at_the_limits():
     run = RunFactory()
 
-    run_log_batch(run=run, params=[(f"p{i}", "v") for i in range(1_000)], tags=[(f"t{i}", "v") for i in range(1_000)])
+    run_log_batch(actor=None,
+                  run=run, params=[(f"p{i}", "v") for i in range(1_000)], tags=[(f"t{i}", "v") for i in range(1_000)])
 
     assert Param.objects.filter(run=run).count() == 1_000
     assert RunTag.objects.filter(run=run).count() == 1_000
@@ -157,7 +158,7 @@ def test_it_attributes_metrics_with_a_model_id_to_the_logged_model():
     run = RunFactory()
     logged_model = LoggedModelFactory(experiment=run.experiment, source_run=run)
 
-    run_log_batch(run=run, metrics=[
+    run_log_batch(actor=None, run=run, metrics=[
         MetricPoint(key="auc", value=0.91, timestamp=5, step=2, model_id=logged_model.model_id),
         MetricPoint(key="loss", value=0.3, timestamp=5, step=2),
     ])
@@ -179,7 +180,7 @@ def test_it_refuses_metrics_for_an_unknown_logged_model_and_writes_nothing():
     unknown = "m-0123456789abcdef0123456789abcdef"
 
     with pytest.raises(NotFound, match=f"Logged model with ID '{unknown}' not found."):
-        run_log_batch(run=run, metrics=[MetricPoint(key="auc", value=0.9, timestamp=1, model_id=unknown)])
+        run_log_batch(actor=None, run=run, metrics=[MetricPoint(key="auc", value=0.9, timestamp=1, model_id=unknown)])
 
     assert not Metric.objects.filter(run=run).exists()
     assert not LatestMetric.objects.filter(run=run).exists()

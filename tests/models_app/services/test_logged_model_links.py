@@ -21,7 +21,8 @@ def _links(logged_model) -> list[dict]:
 @pytest.mark.django_db
 def test_a_garbled_tag_is_replaced_and_versions_are_listed_in_order():
     experiment = experiment_create(name="links", **SYSTEM)
-    logged = logged_model_create(experiment=experiment, name="model", tags=[("mlflow.modelVersions", "not json")])
+    logged = logged_model_create(actor=None, experiment=experiment, name="model",
+                                 tags=[("mlflow.modelVersions", "not json")])
     registered_model_create(name="first", **SYSTEM)
     for _ in range(2):
         model_version_create(name="first", source=f"models:/{logged.pk}", model_id=logged.pk, **SYSTEM)
@@ -32,7 +33,7 @@ def test_a_garbled_tag_is_replaced_and_versions_are_listed_in_order():
 @postgres_only
 def test_concurrent_registrations_of_one_logged_model_into_two_models_keep_both_links(transactional_db):
     experiment = experiment_create(name="links", **SYSTEM)
-    logged = logged_model_create(experiment=experiment, name="model")
+    logged = logged_model_create(actor=None, experiment=experiment, name="model")
     names = [f"model-{index}" for index in range(4)]
     for name in names:
         registered_model_create(name=name, **SYSTEM)

@@ -119,8 +119,9 @@ def test_it_archives_existing_versions_on_request_without_single_occupancy(setti
 
 
 @pytest.mark.django_db
-def test_it_records_history_and_audit_with_actor_and_entry_point(owner):
+def test_it_records_history_and_audit_with_actor_and_entry_point(owner, grant_model):
     [version] = _versions(1)
+    grant_model(version.registered_model, owner, "CAN_MANAGE_STAGING_VERSIONS")
 
     _move(version, Stage.STAGING, actor=owner, entry_point=EntryPoint.NATIVE_API, reason="ready for QA")
 

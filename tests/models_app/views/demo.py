@@ -32,12 +32,12 @@ def demo_run(experiment: Experiment, *, actor, name: str, accuracy: float, param
     points = [MetricPoint(key="accuracy", value=accuracy * (step + 1) / steps, timestamp=now_ms() + step,
                           step=step) for step in range(steps)]
     points.append(MetricPoint(key="loss", value=1 - accuracy, timestamp=now_ms(), step=0))
-    run_log_batch(run=run, metrics=points, params=list(params.items()))
-    run_log_inputs(run=run, inputs=[IRIS_DATASET])
+    run_log_batch(actor=None, run=run, metrics=points, params=list(params.items()))
+    run_log_inputs(actor=None, run=run, inputs=[IRIS_DATASET])
     root = artifact_uri_to_path(run.artifact_uri)
     artifact_write(path=f"{root}/model/MLmodel", stream=BytesIO(MLMODEL), actor=actor)
     artifact_write(path=f"{root}/model/model.pkl", stream=BytesIO(b"pickled-bytes"), actor=actor)
-    run_update(run=run, status=RunStatus.FINISHED, end_time=now_ms())
+    run_update(actor=None, run=run, status=RunStatus.FINISHED, end_time=now_ms())
     return run
 
 
