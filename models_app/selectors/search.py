@@ -192,8 +192,7 @@ def logged_model_search(*, actor, experiment_ids, filter_string="", datasets=(),
                                                else experiment_ids or ())]
     token_scope = {"experiment_ids": experiment_ids, "filter_string": filter_string or None,
                    "order_by": order_by or None}
-    limit = _max_results(max_results or MAX_RESULTS_DEFAULTS["logged models"],
-                         MAX_RESULTS_CAPS["logged models"])
+    limit = _max_results(max_results or MAX_RESULTS_DEFAULTS["logged models"], "logged models")
     offset = _logged_model_token_decode(page_token, token_scope)
     condition, has_metric_clause = Q(), False
     for clause in parse_filter(filter_string):

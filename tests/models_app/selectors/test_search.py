@@ -435,8 +435,8 @@ def test_it_tests_run_tags_params_and_experiment_tags_for_presence(make_run, own
 @pytest.mark.parametrize(("search", "filter_string"), [
     (registered_model_search, "tags.team IS NULL"),
     (model_version_search, "tags.team IS NOT NULL"),
-    (lambda **kwargs: run_search(experiment_ids=["0"], **kwargs), "metrics.loss IS NULL"),
-    (lambda **kwargs: run_search(experiment_ids=["0"], **kwargs), "attributes.status IS NULL"),
+    (lambda **kwargs: run_search(actor=None, experiment_ids=["0"], **kwargs), "metrics.loss IS NULL"),
+    (lambda **kwargs: run_search(actor=None, experiment_ids=["0"], **kwargs), "attributes.status IS NULL"),
 ])
 def test_it_refuses_presence_tests_where_mlflow_does(search, filter_string):
     with pytest.raises(FilterSyntaxError, match="Invalid comparator 'IS"):
@@ -446,8 +446,8 @@ def test_it_refuses_presence_tests_where_mlflow_does(search, filter_string):
 @pytest.mark.parametrize(("search", "filter_string"), [
     (registered_model_search, "tags.team IN ('ds')"),
     (model_version_search, "tags.team NOT IN ('ds')"),
-    (experiment_search, "tags.team IN ('ds')"),
-    (lambda **kwargs: run_search(experiment_ids=["0"], **kwargs), "params.lr IN ('0.1')"),
+    (lambda **kwargs: experiment_search(actor=None, **kwargs), "tags.team IN ('ds')"),
+    (lambda **kwargs: run_search(actor=None, experiment_ids=["0"], **kwargs), "params.lr IN ('0.1')"),
     (registered_model_search, "tags.`mlflow.prompt.is_prompt` IN ('true')"),
 ])
 def test_it_refuses_in_lists_on_tags_and_params_as_mlflow_does(search, filter_string):
