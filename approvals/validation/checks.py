@@ -131,9 +131,9 @@ def execute_check(kind: str, spec: dict, context: CheckContext) -> CheckResult:
 def _artifact_integrity(spec: dict, context: CheckContext) -> CheckResult:
     version = context.candidate
     path = artifact_uri_to_path(version.storage_location or "")
-    if path is None:
-        return CheckResult(CheckStatus.ERROR, "", "artifacts in the registry's store",
-                           f"The artifacts are stored outside the registry "
+    if path is None or not version.artifacts_held:
+        return CheckResult(CheckStatus.ERROR, "external source", "artifacts held by this registry",
+                           f"External source: the artifacts are not held by this registry "
                            f"({version.storage_location or version.source}); their integrity cannot be verified.")
     files = list(artifact_walk(path))
     if not files:

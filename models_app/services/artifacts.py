@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import connection, transaction
@@ -18,8 +19,9 @@ from django.db.models import Q
 from ..exceptions import InvalidParameter, InvalidState, NotFound, PermissionDenied
 from ..governance import current_governance
 from ..models import ModelVersion, RegisteredModel
+from ..models.registry import HELD_ARTIFACTS_SCHEME
 
-ARTIFACT_URI_SCHEME = "mlflow-artifacts:"
+ARTIFACT_URI_SCHEME = HELD_ARTIFACTS_SCHEME
 HASH_CHUNK_SIZE = 1024 * 1024
 # A folder's owner is named by its first parts: `<experiment>/<run>/artifacts`, `<experiment>/models/<model id>`.
 OWNER_PARTS = 3
@@ -73,7 +75,11 @@ def artifact_write(*, path: str, stream: IO[bytes], actor=None, entry_point: str
     clean = artifact_path_clean(path)
     storage = artifact_storage()
     with _write_guarded(clean, actor=actor, entry_point=entry_point):
-        storage.save(clean, File(stream, name=posixpath.basename(clean)))
+        try:
+            storage.save(clean, File(stream, name=posixpath.basename(clean)))
+        except SuspiciousFileOperation:
+            # A symbolic link on the way leads out of the store (models_app/storage.py).
+            raise InvalidParameter(f"Invalid artifact path: '{clean}' leads out of the artifact store.") from None
     return storage.size(clean)
 
 
