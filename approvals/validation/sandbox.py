@@ -141,7 +141,8 @@ def score_in_sandbox(*, model_dir: Path, dataset_path: Path, dataset_format: str
         outcome = _score_confined(isolation, layout, limits, features_name=features.name, task_type=task_type,
                                   target=labelled.target, rows=len(labelled.target))
     if outcome.status == "error":
-        logger.warning("Scoring %s on %s: %s", model_dir, dataset_path, outcome.message)
+        logger.warning("Scoring %s on %s: %s. The scoring process's last output: %s", model_dir, dataset_path,
+                       outcome.message, outcome.log_tail or "(none)")
     return ScoreOutcome(outcome.status, outcome.metrics, outcome.message, outcome.rows, isolation, limits,
                         outcome.log_tail)
 

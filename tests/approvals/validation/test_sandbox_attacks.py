@@ -25,6 +25,7 @@ SECRETS = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/stolen", "DJANG
 SERVICES = {"postgresql": 5432, "redis": 6379}
 FORKS = 1000
 TEN_GB = 10 * 1024 ** 3
+FILE_LIMIT_MB = 16
 
 
 class UntypedPythonModel(mlflow.pyfunc.PythonModel):
@@ -43,7 +44,9 @@ class HostileModel(UntypedPythonModel):
                        "secrets_in_environ": sorted(set(SECRETS) & set(os.environ)),
                        "secrets_in_proc": self._secrets_in_proc(), "sockets": self._sockets(),
                        "writes": {target: self._write(target) for target in self.targets},
-                       "forks": self._fork_bomb(), "ten_gb": self._allocate(), "sleeper": self._sleeper()}
+                       "forks": self._fork_bomb(), "ten_gb": self._allocate(),
+                       "big_files": {folder: self._fill(folder) for folder in (os.environ["TMPDIR"], "/sandbox/out")},
+                       "sleeper": self._sleeper()}
         sklearn.metrics.accuracy_score = lambda *args, **kwargs: 1.0  # grade itself
         self.report["patched_accuracy"] = sklearn.metrics.accuracy_score([0], [1])
 
@@ -110,6 +113,17 @@ class HostileModel(UntypedPythonModel):
         except MemoryError:
             return "refused: MemoryError"
 
+    @staticmethod
+    def _fill(folder: str) -> str:
+        """Twice the file size limit into a folder the sandbox may write: its private /tmp, its output folder."""
+        try:
+            with open(os.path.join(folder, "big"), "wb") as handle:
+                for _ in range(2 * FILE_LIMIT_MB):
+                    handle.write(b"x" * 1024 * 1024)
+            return "written"
+        except OSError as error:
+            return f"refused: {error}"
+
     def _sleeper(self) -> str:
         """A process of its own session that sleeps forever, to outlive the scoring."""
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", self.token], start_new_session=True)
@@ -139,7 +153,8 @@ def secrets_in_environment(monkeypatch):
 
 
 def test_a_hostile_model_gains_nothing_and_is_judged_by_its_real_predictions(
-        secrets_in_environment, python_model_save, iris_dataset, tmp_path):
+        secrets_in_environment, python_model_save, iris_dataset, tmp_path, settings):
+    settings.VALIDATION_SCORE_FILE_SIZE_MB = FILE_LIMIT_MB
     token = f"hostile-{uuid.uuid4().hex}"
     host_tmp = Path("/tmp") / f"{token}.txt"
     metrics_source = Path(sklearn.metrics.__file__)
@@ -165,6 +180,9 @@ def test_a_hostile_model_gains_nothing_and_is_judged_by_its_real_predictions(
         assert report["writes"][target].startswith(("refused: [Errno 30]", "refused: [Errno 13]")), target
     assert 0 < report["forks"] <= 64
     assert report["ten_gb"] == "refused: MemoryError"
+    # The file size limit (EFBIG) in the output folder; in /tmp the tmpfs of the same size may fill first (ENOSPC).
+    assert report["big_files"]["/sandbox/out"].startswith("refused: [Errno 27] File too large")
+    assert report["big_files"]["/tmp/tmp"].startswith(("refused: [Errno 27]", "refused: [Errno 28]"))
     assert report["patched_accuracy"] == 1.0  # the patch worked where the model runs...
     assert outcome.metrics["accuracy"] == pytest.approx(1 / 3)  # ...and not where the figures are computed
     # Nothing reached the host: no file outside the sandbox's scratch, no process left behind.
@@ -185,6 +203,19 @@ def test_without_bubblewrap_scoring_works_and_says_its_isolation_is_weaker(setti
     assert outcome.isolation.kind == SUBPROCESS
     assert outcome.evidence()["isolation_detail"].startswith(
         "subprocess without bubblewrap (/nonexistent/bwrap is not installed): cleared environment")
+
+
+def test_a_bwrap_that_cannot_start_a_sandbox_falls_back_and_says_why(settings, iris_model, iris_dataset, tmp_path):
+    settings.VALIDATION_SANDBOX_BWRAP = "/bin/false"  # installed, but every sandbox it starts fails
+    dataset = write_csv(iris_dataset, tmp_path / "iris.csv")
+
+    outcome = score_in_sandbox(model_dir=iris_model[0], dataset_path=dataset, dataset_format="csv",
+                               target_column="species", task_type="classification")
+
+    assert outcome.status == "ok", outcome.message
+    assert outcome.isolation.kind == SUBPROCESS
+    assert outcome.isolation.description.startswith(
+        "subprocess without bubblewrap (/bin/false cannot start a sandbox here: exit status 1)")
 
 
 def test_a_deployment_requiring_the_full_sandbox_refuses_to_score_without_it(settings, iris_model, iris_dataset,
