@@ -29,9 +29,13 @@ GET_ARTIFACT = Schema(path=(REQUIRED, STRING), run_id=(STRING,), name=(STRING,),
 @mlflow_view
 def list_artifacts(request, fields, actor):
     entries = artifact_list(fields.text("path", required=False))
-    # MLflow lists entry names relative to the listed folder.
-    files = [{**entry, "path": posixpath.basename(entry["path"])} for entry in entries]
+    # MLflow lists entry names relative to the listed folder, folders and files together in name order.
+    files = sorted(({**entry, "path": posixpath.basename(entry["path"])} for entry in entries), key=_by_path)
     return ok({"files": files} if files else {})
+
+
+def _by_path(entry: dict) -> str:
+    return entry["path"]
 
 
 @mlflow_view
@@ -43,7 +47,8 @@ def download_artifact(request, fields, actor, artifact_path):
 def list_run_artifacts(request, fields, actor):
     """MLflow's ListArtifacts: the entries of a folder below the run's root, with paths relative to that root."""
     run = _run(fields)
-    entries = artifact_list_below(root_uri=run.artifact_uri, path=fields.text("path", required=False))
+    entries = sorted(artifact_list_below(root_uri=run.artifact_uri, path=fields.text("path", required=False)),
+                     key=_by_path)
     payload = {"root_uri": run.artifact_uri}
     if entries:
         payload["files"] = entries
