@@ -39,9 +39,13 @@ def list_artifacts(request, fields, actor):
     entries = artifact_list(path)
     if not path.strip("/"):
         entries = artifact_entries_readable(entries, actor)
-    # MLflow lists entry names relative to the listed folder.
-    files = [{**entry, "path": posixpath.basename(entry["path"])} for entry in entries]
+    # MLflow lists entry names relative to the listed folder, folders and files together in name order.
+    files = sorted(({**entry, "path": posixpath.basename(entry["path"])} for entry in entries), key=_by_path)
     return ok({"files": files} if files else {})
+
+
+def _by_path(entry: dict) -> str:
+    return entry["path"]
 
 
 @mlflow_view
@@ -56,7 +60,8 @@ def list_run_artifacts(request, fields, actor):
 
     Reading the run (READ on its experiment) is reading its folder."""
     run = _run(fields, actor)
-    entries = artifact_list_below(root_uri=run.artifact_uri, path=fields.text("path", required=False))
+    entries = sorted(artifact_list_below(root_uri=run.artifact_uri, path=fields.text("path", required=False)),
+                     key=_by_path)
     payload = {"root_uri": run.artifact_uri}
     if entries:
         payload["files"] = entries

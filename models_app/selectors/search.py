@@ -31,6 +31,7 @@ from ..models import (
 from ..search_filter import Clause, parse_filter
 from .registry import model_version_with_details, registered_model_with_details, registered_models_visible
 from .search_clauses import (
+    ID,
     NUMERIC,
     STAGE,
     STRING,
@@ -76,7 +77,8 @@ class SearchPage:
 
 EXPERIMENT_SPEC = EntitySpec(
     label="experiments",
-    attributes={"name": Attribute("name"), "creation_time": Attribute("creation_time", NUMERIC),
+    attributes={"name": Attribute("name"), "experiment_id": Attribute("pk", ID),
+                "creation_time": Attribute("creation_time", NUMERIC),
                 "last_update_time": Attribute("last_update_time", NUMERIC)},
     tables={"tag": KeyValueTable(ExperimentTag, "experiment", presence=True)},
     order_attributes={"name": "name", "experiment_id": "pk", "creation_time": "creation_time",

@@ -18,11 +18,13 @@ STRING = "string"
 KEY_STRING = "key string"  # a tag's or param's value: MLflow takes no IN lists there (logged models aside)
 NUMERIC = "numeric"
 STAGE = "stage"
+ID = "id"  # an integer id written as a string, as MLflow's experiment ids are
 COMPARATORS = {
     STRING: ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"),
     KEY_STRING: ("=", "!=", "LIKE", "ILIKE"),
     NUMERIC: ("=", "!=", ">", ">=", "<", "<="),
     STAGE: ("=", "!=", "IN", "NOT IN"),
+    ID: ("=", "!=", "IN", "NOT IN"),
 }
 _RANGE_LOOKUPS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
 
@@ -144,7 +146,7 @@ def compare(path: str, kind: str, clause: Clause, what: str) -> Q:
 
 
 def _kind_label(kind: str) -> str:
-    return {STRING: "string", KEY_STRING: "string", NUMERIC: "numeric", STAGE: "stage"}[kind]
+    return {STRING: "string", KEY_STRING: "string", NUMERIC: "numeric", STAGE: "stage", ID: "id"}[kind]
 
 
 def _checked_value(kind: str, clause: Clause, what: str):
@@ -153,11 +155,20 @@ def _checked_value(kind: str, clause: Clause, what: str):
         if not isinstance(value, int | float):
             raise FilterSyntaxError(f"Invalid value {_shown(value)} for numeric {what}: expected an unquoted number")
         return value
+    if kind == ID:
+        return tuple(map(_id, value)) if isinstance(value, tuple) else _id(value)
     if isinstance(value, int | float):
         raise FilterSyntaxError(f"Invalid value {value} for {what}: string values must be quoted")
     if kind == STAGE:
         return _stages(value) if isinstance(value, tuple) else _stages((value,))[0]
     return value
+
+
+def _id(value) -> int:
+    try:
+        return int(value) if not isinstance(value, float) else int(str(value))
+    except ValueError:
+        raise FilterSyntaxError(f"Invalid experiment ID '{value}'. Experiment ID must be a valid integer.") from None
 
 
 def _stages(names: tuple[str, ...]) -> tuple[str, ...]:

@@ -111,6 +111,16 @@ def test_model_version_get_artifact_hides_models_the_caller_cannot_read(client, 
     assert_error(response, 404, "RESOURCE_DOES_NOT_EXIST")
 
 
+def test_listings_put_folders_and_files_in_name_order_as_mlflow_does(api, client, owner_token, stored_run):
+    root = artifact_uri_to_path(stored_run.artifact_uri)
+    artifact_write(path=f"{root}/MLproject", stream=io.BytesIO(b"name: p\n"))
+    listed = [entry["path"] for entry in api.get("artifacts/list", run_id=stored_run.pk).json()["files"]]
+    assert listed == ["MLproject", "model", "plot.png", "report.pdf"]
+    proxy = client.get("/api/2.0/mlflow-artifacts/artifacts", {"path": root},
+                       headers={"Authorization": f"Bearer {owner_token}"}).json()
+    assert [entry["path"] for entry in proxy["files"]] == ["MLproject", "model", "plot.png", "report.pdf"]
+
+
 def test_artifacts_list_answers_paths_relative_to_the_run_root(api, stored_run):
     listing = api.get("artifacts/list", run_id=stored_run.pk).json()
     assert listing == {"root_uri": stored_run.artifact_uri, "files": [

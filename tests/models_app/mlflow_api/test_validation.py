@@ -88,10 +88,10 @@ CASES = [
      "'Registered model alias name' exceeds the maximum length of 255 characters"),
     ("get", "model-versions/search", {"max_results": "0"},
      "Invalid value for max_results. It must be a positive integer, but got 0"),
-    ("post", "runs/search", {"max_results": 0}, "Invalid value 0 for parameter 'max_results' supplied. It must be a "
-     "positive integer"),
-    ("post", "experiments/search", {"max_results": 50001}, "Invalid value 50001 for parameter 'max_results' "
-     "supplied. It must be at most 50000"),
+    ("post", "runs/search", {"experiment_ids": ["0"], "max_results": 0},
+     "Invalid value 0 for parameter 'max_results' supplied. It must be a positive integer"),
+    ("post", "experiments/search", {"max_results": 50001, "filter": "name = 'x'"},
+     "Invalid value 50001 for parameter 'max_results' supplied. It must be at most 50000"),
     ("post", "model-versions/create", {"name": "missing", "source": 5}, invalid("source", "5", "int")),
     ("post", "model-versions/create", {"name": "missing"}, missing("source")),
     ("get", "model-versions/get", {"name": "missing"}, missing("version")),
