@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.approvals.worker.support import embedded_celery  # noqa: F401 - a fixture: a worker on the embedded broker
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 

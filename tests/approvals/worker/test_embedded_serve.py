@@ -16,7 +16,7 @@ from models_app.services.tokens import api_token_create
 from tests.approvals.conftest import API
 from tests.approvals.validation_support import register_iris_version
 
-from .conftest import START_TIMEOUT_SECONDS, descendants_of
+from .support import START_TIMEOUT_SECONDS, descendants_of
 from .test_worker import TASK_SUCCEEDED, wait_for_run
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
