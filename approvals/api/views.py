@@ -19,7 +19,9 @@ from models_app.api.serializers import ModelVersionSummarySerializer
 from models_app.api.views import cursor_pagination
 from models_app.choices import EntryPoint
 from models_app.exceptions import NotFound
+from models_app.governance import ExperimentLevel
 from models_app.selectors import registry as registry_selectors
+from models_app.selectors import tracking as tracking_selectors
 from models_app.services.stages import stage_parse
 
 from .. import selectors, services
@@ -187,6 +189,38 @@ class ModelPermissionsView(APIView):
             services.permission_set(registered_model=model, level=data["level"], actor=request.user,
                                     entry_point=API, **principal)
         return self.get(request, name)
+
+
+class ExperimentPermissionsView(APIView):
+    """The grants on one experiment (MANAGE); PUT sets (or, with level NO_PERMISSIONS/null, removes) a user's or
+    group's level: READ, EDIT or MANAGE. Runs, logged models and run artifacts inherit them."""
+
+    def _experiment(self, request: Request, experiment_id: int):
+        experiment = tracking_selectors.experiment_get(experiment_id=experiment_id, actor=request.user)
+        services.experiment_permission_require(actor=request.user, experiment=experiment,
+                                               level=ExperimentLevel.MANAGE, purpose="seeing its permissions")
+        return experiment
+
+    @extend_schema(responses=serializers.ExperimentPermissionSerializer(many=True))
+    def get(self, request: Request, experiment_id: int) -> Response:
+        grants = selectors.experiment_permissions(experiment=self._experiment(request, experiment_id))
+        return Response(serializers.ExperimentPermissionSerializer(grants, many=True).data)
+
+    @extend_schema(request=serializers.PermissionInputSerializer,
+                   responses=serializers.ExperimentPermissionSerializer(many=True))
+    def put(self, request: Request, experiment_id: int) -> Response:
+        body = serializers.PermissionInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        experiment = self._experiment(request, experiment_id)
+        principal = {"user": _user_get(data["user"])} if data["user"] else {"group": _group_get(data["group"])}
+        if data["level"] is None or data["level"].strip().upper() == ExperimentLevel.NO_PERMISSIONS.name:
+            services.experiment_permission_remove(experiment=experiment, actor=request.user, entry_point=API,
+                                                  **principal)
+        else:
+            services.experiment_permission_set(experiment=experiment, level=data["level"], actor=request.user,
+                                               entry_point=API, **principal)
+        return self.get(request, experiment_id)
 
 
 class RollbackView(APIView):
