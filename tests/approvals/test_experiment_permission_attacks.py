@@ -261,3 +261,14 @@ def test_the_permissions_api_answers_managers_only(victim, owner, outsider, sett
     assert manager.put(url, {"user": "outsider", "level": "CAN_FLY"}, format="json").status_code == 400
     removed = manager.put(url, {"user": "outsider", "level": None}, format="json").json()
     assert [(row["user"], row["level"]) for row in removed] == [("owner", "MANAGE")]
+
+
+def test_a_readable_versions_lineage_hides_an_unreadable_run(victim, settings, outsider, grant_model):
+    from rest_framework.test import APIClient
+
+    settings.REGISTRY_DEFAULT_EXPERIMENT_PERMISSION = "NO_PERMISSIONS"
+    grant_model(victim["logged"].model_versions.get().registered_model, outsider, "CAN_READ")
+    client = APIClient()
+    client.force_authenticate(outsider)
+    body = client.get("/api/v1/models/fraud/versions/1/").json()
+    assert body["lineage"] == {"experiment": None, "run": None, "logged_model": None}
