@@ -3,15 +3,28 @@ from django.contrib import admin
 
 from models_app.admin.common import ReadOnlyAdmin
 
-from .models import ApprovalPolicy, ModelPermission, Review, ReviewRequest, ValidationDataset
+from .models import ApprovalPolicy, ExperimentPermission, ModelPermission, Review, ReviewRequest, ValidationDataset
+from .selectors import policies_visible
 
 
 @admin.register(ModelPermission)
 class ModelPermissionAdmin(ReadOnlyAdmin):
+    model_lookup = 'registered_model'
     list_display = ("registered_model", "user", "group", "level", "updated_at")
     list_filter = ("level",)
     list_select_related = ("registered_model", "user", "group")
     search_fields = ("registered_model__name", "user__username", "group__name")
+
+
+@admin.register(ExperimentPermission)
+class ExperimentPermissionAdmin(ReadOnlyAdmin):
+    """Grants change through PUT /api/v1/experiments/<id>/permissions/ (audited); here they are looked at."""
+
+    experiment_lookup = "experiment"
+    list_display = ("experiment", "user", "group", "level", "updated_at")
+    list_filter = ("level",)
+    list_select_related = ("experiment", "user", "group")
+    search_fields = ("experiment__name", "user__username", "group__name")
 
 
 @admin.register(ApprovalPolicy)
@@ -20,6 +33,9 @@ class ApprovalPolicyAdmin(ReadOnlyAdmin):
                     "approver_group", "allow_self_approval", "require_validation", "archive_previous")
     list_select_related = ("approver_group",)
     search_fields = ("name", "model_pattern")
+
+    def get_queryset(self, request):
+        return policies_visible(request.user)
 
 
 @admin.register(ValidationDataset)
@@ -48,6 +64,7 @@ class ReviewInline(admin.TabularInline):
 
 @admin.register(ReviewRequest)
 class ReviewRequestAdmin(ReadOnlyAdmin):
+    model_lookup = 'registered_model'
     list_display = ("id", "registered_model", "action", "version_number", "target_stage", "target_alias",
                     "requester_name", "status", "created_at", "applied_at")
     list_filter = ("status", "action", "target_stage")

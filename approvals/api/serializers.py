@@ -1,11 +1,12 @@
 """Output and input serializers of the approvals API. No logic: services decide, serializers shape."""
 from rest_framework import serializers
 
-from models_app.governance import PermissionLevel
+from models_app.governance import ExperimentLevel, PermissionLevel
 
 from ..choices import ReviewAction, ReviewRequestStatus, TaskType, ValidationStatus
 from ..models import (
     ApprovalPolicy,
+    ExperimentPermission,
     ModelPermission,
     Review,
     ReviewRequest,
@@ -127,6 +128,14 @@ class PermissionSerializer(serializers.ModelSerializer):
 
     def get_level(self, grant) -> str:
         return PermissionLevel(grant.level).name
+
+
+class ExperimentPermissionSerializer(PermissionSerializer):
+    class Meta(PermissionSerializer.Meta):
+        model = ExperimentPermission
+
+    def get_level(self, grant) -> str:
+        return ExperimentLevel(grant.level).name
 
 
 class PermissionInputSerializer(serializers.Serializer):

@@ -1,10 +1,12 @@
 # /api/v1/review-requests/  policies/  validation-runs/  validation-datasets/  models/<name>/permissions/  .../rollback/
+# experiments/<id>/permissions/
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from models_app import converters  # noqa: F401  (registers the id and version converters)
 
 from .views import (
+    ExperimentPermissionsView,
     ModelPermissionsView,
     PolicyViewSet,
     ReviewRequestViewSet,
@@ -25,6 +27,8 @@ router.register("validation-datasets", ValidationDatasetViewSet, basename="valid
 
 urlpatterns = [
     path("models/<str:name>/permissions/", ModelPermissionsView.as_view(), name="model-permissions"),
+    path("experiments/<int:experiment_id>/permissions/", ExperimentPermissionsView.as_view(),
+         name="experiment-permissions"),
     path("models/<str:name>/rollback/", RollbackView.as_view(), name="model-rollback"),
     path("models/<str:name>/versions/<version:version>/validation-runs/", VersionValidationRunsView.as_view(),
          name="modelversion-validation-runs"),

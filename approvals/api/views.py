@@ -19,7 +19,9 @@ from models_app.api.serializers import ModelVersionSummarySerializer
 from models_app.api.views import cursor_pagination
 from models_app.choices import EntryPoint
 from models_app.exceptions import NotFound
+from models_app.governance import ExperimentLevel, PermissionLevel
 from models_app.selectors import registry as registry_selectors
+from models_app.selectors import tracking as tracking_selectors
 from models_app.services.stages import stage_parse
 
 from .. import selectors, services
@@ -185,13 +187,54 @@ class ModelPermissionsView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         model = registry_selectors.registered_model_get(name=name, actor=request.user)
-        principal = {"user": _user_get(data["user"])} if data["user"] else {"group": _group_get(data["group"])}
-        if data["level"] is None or data["level"].strip().upper() == "NONE":
+        principal = _principal_get(data)
+        if _removes(data, PermissionLevel.NONE.name):
             services.permission_remove(registered_model=model, actor=request.user, entry_point=API, **principal)
         else:
             services.permission_set(registered_model=model, level=data["level"], actor=request.user,
                                     entry_point=API, **principal)
         return self.get(request, name)
+
+
+def _principal_get(data: dict) -> dict:
+    return {"user": _user_get(data["user"])} if data["user"] else {"group": _group_get(data["group"])}
+
+
+def _removes(data: dict, no_level: str) -> bool:
+    """A PUT with level null or the no-access level's name removes the grant."""
+    return data["level"] is None or data["level"].strip().upper() == no_level
+
+
+class ExperimentPermissionsView(APIView):
+    """The grants on one experiment (MANAGE); PUT sets (or, with level NO_PERMISSIONS/null, removes) a user's or
+    group's level: READ, EDIT or MANAGE. Runs, logged models and run artifacts inherit them."""
+
+    def _experiment(self, request: Request, experiment_id: int):
+        experiment = tracking_selectors.experiment_get(experiment_id=experiment_id, actor=request.user)
+        services.experiment_permission_require(actor=request.user, experiment=experiment,
+                                               level=ExperimentLevel.MANAGE, purpose="seeing its permissions")
+        return experiment
+
+    @extend_schema(responses=serializers.ExperimentPermissionSerializer(many=True))
+    def get(self, request: Request, experiment_id: int) -> Response:
+        grants = selectors.experiment_permissions(experiment=self._experiment(request, experiment_id))
+        return Response(serializers.ExperimentPermissionSerializer(grants, many=True).data)
+
+    @extend_schema(request=serializers.PermissionInputSerializer,
+                   responses=serializers.ExperimentPermissionSerializer(many=True))
+    def put(self, request: Request, experiment_id: int) -> Response:
+        body = serializers.PermissionInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        experiment = self._experiment(request, experiment_id)
+        principal = _principal_get(data)
+        if _removes(data, ExperimentLevel.NO_PERMISSIONS.name):
+            services.experiment_permission_remove(experiment=experiment, actor=request.user, entry_point=API,
+                                                  **principal)
+        else:
+            services.experiment_permission_set(experiment=experiment, level=data["level"], actor=request.user,
+                                               entry_point=API, **principal)
+        return self.get(request, experiment_id)
 
 
 class RollbackView(APIView):

@@ -1,16 +1,15 @@
 """Per-experiment permission checks and grants (runs, logged models and run artifacts inherit them)."""
 from django.contrib.auth.models import Group
-from django.db import transaction
 
 from models_app.choices import AuditAction
-from models_app.exceptions import InvalidParameter, NotFound, PermissionDenied
+from models_app.exceptions import InvalidParameter, PermissionDenied
 from models_app.governance import ExperimentLevel
 from models_app.models import Experiment
 from models_app.services.audit import actor_display_name, audit_record
 
 from ..models import ExperimentPermission
 from ..selectors import default_experiment_level, experiment_level_of
-from .permissions import principal_label, principal_of
+from .permissions import grant_delete, grant_replace, principal_label, principal_of
 
 EXPERIMENT_LEVEL_PURPOSE = {
     ExperimentLevel.READ: "reading it (its runs, metrics, logged models and artifacts)",
@@ -58,13 +57,9 @@ def experiment_permission_set(*, experiment: Experiment, level, actor, entry_poi
     level = experiment_level_parse(level)
     experiment_permission_require(actor=actor, experiment=experiment, level=ExperimentLevel.MANAGE,
                                   purpose="changing its permissions")
-    with transaction.atomic():
-        previous = ExperimentPermission.objects.select_for_update().filter(experiment=experiment, **principal).first()
-        grant, _ = ExperimentPermission.objects.update_or_create(experiment=experiment, **principal,
-                                                                 defaults={"level": level})
-        _audit(experiment, actor=actor, entry_point=entry_point, principal=principal_label(user, group),
-               level=level.name, previous=ExperimentLevel(previous.level).name if previous else None)
-    return grant
+    return grant_replace(ExperimentPermission.objects, level=level, principal=principal,
+                         scope={"experiment": experiment},
+                         audit=_audit_for(experiment, actor, entry_point, principal_label(user, group)))
 
 
 def experiment_permission_remove(*, experiment: Experiment, actor, entry_point: str, user=None,
@@ -73,13 +68,17 @@ def experiment_permission_remove(*, experiment: Experiment, actor, entry_point: 
     experiment_permission_require(actor=actor, experiment=experiment, level=ExperimentLevel.MANAGE,
                                   purpose="changing its permissions")
     label = principal_label(user, group)
-    with transaction.atomic():
-        grant = ExperimentPermission.objects.select_for_update().filter(experiment=experiment, **principal).first()
-        if grant is None:
-            raise NotFound(f"No permission for {label} on experiment '{experiment.name}'.")
-        grant.delete()
-        _audit(experiment, actor=actor, entry_point=entry_point, principal=label, level=None,
-               previous=ExperimentLevel(grant.level).name)
+    grant_delete(ExperimentPermission.objects, principal=principal, scope={"experiment": experiment},
+                 missing=f"No permission for {label} on experiment '{experiment.name}'.",
+                 audit=_audit_for(experiment, actor, entry_point, label))
+
+
+def _audit_for(experiment, actor, entry_point, principal):
+    def audit(level, previous):
+        _audit(experiment, actor=actor, entry_point=entry_point, principal=principal,
+               level=ExperimentLevel(level).name if level is not None else None,
+               previous=ExperimentLevel(previous).name if previous is not None else None)
+    return audit
 
 
 def experiment_permission_grant_creator(*, experiment: Experiment, actor, entry_point: str) -> None:

@@ -1,6 +1,7 @@
 """Per-model permission checks and grants."""
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import QuerySet
 
 from models_app.choices import AuditAction
 from models_app.exceptions import InvalidParameter, NotFound, PermissionDenied
@@ -59,6 +60,27 @@ def principal_label(user, group) -> str:
     return f"user:{user.get_username()}" if user is not None else f"group:{group.name}"
 
 
+def grant_replace(grants: QuerySet, *, level: int, principal: dict, scope: dict, audit) -> models.Model:
+    """Give `principal` `level` in `scope` (replacing their grant) and audit it with the level it had, if any.
+
+    Shared by per-model and per-experiment grants; `audit(level_value, previous_value)` records the change."""
+    with transaction.atomic():
+        previous = grants.select_for_update().filter(**scope, **principal).first()
+        grant, _ = grants.update_or_create(**scope, **principal, defaults={"level": level})
+        audit(level, previous.level if previous else None)
+    return grant
+
+
+def grant_delete(grants: QuerySet, *, principal: dict, scope: dict, missing: str, audit) -> None:
+    """Remove `principal`'s grant in `scope` (NotFound with `missing` if none) and audit it."""
+    with transaction.atomic():
+        grant = grants.select_for_update().filter(**scope, **principal).first()
+        if grant is None:
+            raise NotFound(missing)
+        grant.delete()
+        audit(None, grant.level)
+
+
 def permission_set(*, registered_model: RegisteredModel, level, actor, entry_point: str, user=None,
                    group: Group | None = None) -> ModelPermission:
     """Grant `level` on the model to a user or a group (replacing their previous grant); needs CAN_MANAGE."""
@@ -66,14 +88,9 @@ def permission_set(*, registered_model: RegisteredModel, level, actor, entry_poi
     level = permission_level_parse(level)
     permission_require(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE,
                        purpose="changing its permissions")
-    with transaction.atomic():
-        previous = ModelPermission.objects.select_for_update().filter(
-            registered_model=registered_model, **principal).first()
-        grant, _ = ModelPermission.objects.update_or_create(
-            registered_model=registered_model, **principal, defaults={"level": level})
-        _audit(registered_model, actor=actor, entry_point=entry_point, principal=principal_label(user, group),
-               level=level.name, previous=PermissionLevel(previous.level).name if previous else None)
-    return grant
+    return grant_replace(ModelPermission.objects, level=level, principal=principal,
+                         scope={"registered_model": registered_model},
+                         audit=_audit_for(registered_model, actor, entry_point, principal_label(user, group)))
 
 
 def permission_remove(*, registered_model: RegisteredModel, actor, entry_point: str, user=None,
@@ -82,14 +99,17 @@ def permission_remove(*, registered_model: RegisteredModel, actor, entry_point: 
     permission_require(actor=actor, registered_model=registered_model, level=PermissionLevel.CAN_MANAGE,
                        purpose="changing its permissions")
     label = principal_label(user, group)
-    with transaction.atomic():
-        grant = ModelPermission.objects.select_for_update().filter(
-            registered_model=registered_model, **principal).first()
-        if grant is None:
-            raise NotFound(f"No permission for {label} on model '{registered_model.name}'.")
-        grant.delete()
-        _audit(registered_model, actor=actor, entry_point=entry_point, principal=label, level=None,
-               previous=PermissionLevel(grant.level).name)
+    grant_delete(ModelPermission.objects, principal=principal, scope={"registered_model": registered_model},
+                 missing=f"No permission for {label} on model '{registered_model.name}'.",
+                 audit=_audit_for(registered_model, actor, entry_point, label))
+
+
+def _audit_for(registered_model, actor, entry_point, principal):
+    def audit(level, previous):
+        _audit(registered_model, actor=actor, entry_point=entry_point, principal=principal,
+               level=PermissionLevel(level).name if level is not None else None,
+               previous=PermissionLevel(previous).name if previous is not None else None)
+    return audit
 
 
 def permission_grant_creator(*, registered_model: RegisteredModel, actor, entry_point: str) -> None:

@@ -1,6 +1,33 @@
 """Building blocks shared by the registry's admin classes."""
 from django.contrib import admin
 
+from ..governance import current_governance
+from ..models import RegisteredModel
+from ..selectors.tracking import in_readable_experiments
+
+
+class ReadableRowsMixin:
+    """Staff see in the admin only rows they may read elsewhere (invariant 6 holds in the admin too).
+
+    `experiment_lookup`: the path from the row to its experiment ("" for an experiment itself); `model_lookup`: the
+    path to its registered model ("" for a model itself). Both filters are subqueries of the page's one query.
+    """
+
+    experiment_lookup: str | None = None
+    model_lookup: str | None = None
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        actor = request.user
+        if self.experiment_lookup is not None:
+            queryset = in_readable_experiments(queryset, actor, field=self.experiment_lookup or "pk")
+        if self.model_lookup is not None:
+            condition = current_governance().readable_models_filter(actor)
+            if condition is not None:
+                queryset = queryset.filter(**{f"{self.model_lookup or 'pk'}__in":
+                                              RegisteredModel.objects.filter(condition).values("pk")})
+        return queryset
+
 
 class ReadOnlyAdminMixin:
     """View only: rows are written by the services (or are history), never edited by hand."""
@@ -15,7 +42,7 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadableRowsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     # Counting every row of a 10M-row table on each page costs more than the page itself.
     show_full_result_count = False
 

@@ -16,7 +16,7 @@ from ..services.registry import (
     registered_model_update,
 )
 from ..services.stages import model_version_transition_stage
-from .common import KeyValueInline, ReadOnlyAdmin, ReadOnlyAdminMixin
+from .common import KeyValueInline, ReadableRowsMixin, ReadOnlyAdmin, ReadOnlyAdminMixin
 
 
 class ServiceDeletionMixin:
@@ -54,7 +54,8 @@ class RegisteredModelAliasInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(RegisteredModel)
-class RegisteredModelAdmin(ServiceDeletionMixin, admin.ModelAdmin):
+class RegisteredModelAdmin(ReadableRowsMixin, ServiceDeletionMixin, admin.ModelAdmin):
+    model_lookup = ''
     list_display = ("name", "last_version_number", "created_by", "last_updated_timestamp")
     list_select_related = ("created_by",)
     search_fields = ("name",)
@@ -88,7 +89,8 @@ def _stage_action(stage: Stage):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(ServiceDeletionMixin, admin.ModelAdmin):
+class ModelVersionAdmin(ReadableRowsMixin, ServiceDeletionMixin, admin.ModelAdmin):
+    model_lookup = 'registered_model'
     list_display = ("registered_model", "version", "stage", "status", "created_by", "last_updated_timestamp")
     list_filter = ("stage", "status")
     list_select_related = ("registered_model", "created_by")
@@ -126,6 +128,7 @@ class ModelVersionAdmin(ServiceDeletionMixin, admin.ModelAdmin):
 
 @admin.register(RegisteredModelTag)
 class RegisteredModelTagAdmin(ReadOnlyAdmin):
+    model_lookup = 'registered_model'
     list_display = ("registered_model", "key", "value")
     list_select_related = ("registered_model",)
     search_fields = ("registered_model__name", "key")
@@ -133,6 +136,7 @@ class RegisteredModelTagAdmin(ReadOnlyAdmin):
 
 @admin.register(ModelVersionTag)
 class ModelVersionTagAdmin(ReadOnlyAdmin):
+    model_lookup = 'model_version__registered_model'
     list_display = ("model_version", "key", "value")
     list_select_related = ("model_version__registered_model",)
     search_fields = ("model_version__registered_model__name", "key")
@@ -140,6 +144,7 @@ class ModelVersionTagAdmin(ReadOnlyAdmin):
 
 @admin.register(RegisteredModelAlias)
 class RegisteredModelAliasAdmin(ReadOnlyAdmin):
+    model_lookup = 'registered_model'
     list_display = ("registered_model", "alias", "model_version")
     list_select_related = ("registered_model", "model_version__registered_model")
     search_fields = ("registered_model__name", "alias")

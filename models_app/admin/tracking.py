@@ -30,6 +30,7 @@ class ExperimentTagInline(KeyValueInline):
 
 @admin.register(Experiment)
 class ExperimentAdmin(ReadOnlyAdmin):
+    experiment_lookup = ''
     list_display = ("name", "id", "lifecycle_stage", "artifact_location", "created_by")
     list_filter = ("lifecycle_stage",)
     list_select_related = ("created_by",)
@@ -55,6 +56,7 @@ class LatestMetricInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Run)
 class RunAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'experiment'
     list_display = ("run_uuid", "name", "experiment", "status", "lifecycle_stage", "user_id", "start_time")
     list_filter = ("status", "lifecycle_stage")
     list_select_related = ("experiment",)
@@ -64,6 +66,7 @@ class RunAdmin(ReadOnlyAdmin):
 
 @admin.register(Metric)
 class MetricAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'run__experiment'
     list_display = ("run", "key", "value", "is_nan", "step", "timestamp", "model_id")
     list_select_related = ("run",)
     search_fields = ("run__run_uuid", "key")
@@ -71,6 +74,7 @@ class MetricAdmin(ReadOnlyAdmin):
 
 @admin.register(LatestMetric)
 class LatestMetricAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'run__experiment'
     list_display = ("run", "key", "value", "is_nan", "step", "timestamp")
     list_select_related = ("run",)
     search_fields = ("run__run_uuid", "key")
@@ -78,6 +82,7 @@ class LatestMetricAdmin(ReadOnlyAdmin):
 
 @admin.register(Param, RunTag)
 class RunKeyValueAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'run__experiment'
     list_display = ("run", "key", "value")
     list_select_related = ("run",)
     search_fields = ("run__run_uuid", "key")
@@ -85,6 +90,7 @@ class RunKeyValueAdmin(ReadOnlyAdmin):
 
 @admin.register(ExperimentTag)
 class ExperimentTagAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'experiment'
     list_display = ("experiment", "key", "value")
     list_select_related = ("experiment",)
     search_fields = ("experiment__name", "key")
@@ -92,6 +98,7 @@ class ExperimentTagAdmin(ReadOnlyAdmin):
 
 @admin.register(Dataset)
 class DatasetAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'experiment'
     list_display = ("name", "digest", "experiment", "source_type")
     list_select_related = ("experiment",)
     search_fields = ("name", "digest")
@@ -99,12 +106,14 @@ class DatasetAdmin(ReadOnlyAdmin):
 
 @admin.register(RunInput)
 class RunInputAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'run__experiment'
     list_display = ("run", "dataset")
     list_select_related = ("run", "dataset")
 
 
 @admin.register(RunOutput)
 class RunOutputAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'run__experiment'
     list_display = ("run", "model_id", "step")
     list_select_related = ("run",)
     search_fields = ("run__run_uuid", "model_id")
@@ -120,6 +129,7 @@ class LoggedModelTagInline(KeyValueInline):
 
 @admin.register(LoggedModel)
 class LoggedModelAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'experiment'
     list_display = ("model_id", "name", "experiment", "source_run", "status", "lifecycle_stage")
     list_filter = ("status", "lifecycle_stage")
     list_select_related = ("experiment", "source_run")
@@ -129,6 +139,7 @@ class LoggedModelAdmin(ReadOnlyAdmin):
 
 @admin.register(LoggedModelParam, LoggedModelTag)
 class LoggedModelKeyValueAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'logged_model__experiment'
     list_display = ("logged_model", "key", "value")
     list_select_related = ("logged_model",)
     search_fields = ("logged_model__model_id", "key")
@@ -136,6 +147,7 @@ class LoggedModelKeyValueAdmin(ReadOnlyAdmin):
 
 @admin.register(LoggedModelMetric)
 class LoggedModelMetricAdmin(ReadOnlyAdmin):
+    experiment_lookup = 'logged_model__experiment'
     list_display = ("logged_model", "key", "value", "step", "timestamp", "run_id")
     list_select_related = ("logged_model",)
     search_fields = ("logged_model__model_id", "key")

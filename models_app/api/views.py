@@ -14,7 +14,7 @@ from ..choices import EntryPoint
 from ..models import ModelVersion
 from ..selectors import registry as registry_selectors
 from ..selectors.audit import audit_events_filtered
-from ..selectors.tracking import run_get
+from ..selectors.tracking import experiment_readable, run_get
 from ..services.registry import model_version_delete, registered_model_delete, registered_model_rename
 from ..services.stages import model_version_transition_stage, registered_model_alias_delete, registered_model_alias_set
 from . import serializers
@@ -128,7 +128,13 @@ class ModelVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _version(self, name: str, number: str) -> ModelVersion:
         version = registry_selectors.model_version_get(name=name, version=number, actor=self.request.user)
         details = registry_selectors.model_version_with_details(ModelVersion.objects.filter(pk=version.pk))
-        version = details.select_related("run__experiment", "run__created_by").get()
+        version = details.select_related("run__experiment", "run__created_by", "logged_model").get()
+        # The lineage names the source run and experiment only to those who may read them.
+        if version.run_id and not experiment_readable(self.request.user, version.run.experiment_id):
+            version.run = None
+        if version.logged_model_id and not experiment_readable(self.request.user,
+                                                               version.logged_model.experiment_id):
+            version.logged_model = None
         model = version.registered_model
         version.stage_history_rows = list(registry_selectors.stage_history(registered_model=model,
                                                                            version=version.version))

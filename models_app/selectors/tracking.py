@@ -25,6 +25,14 @@ def in_readable_experiments(queryset: QuerySet, actor, *, field: str = "experime
     return queryset.filter(**{f"{field}__in": Experiment.objects.filter(condition).values("pk")})
 
 
+def experiment_readable(actor, experiment_id: int | None) -> bool:
+    """Whether `actor` may read the experiment (no query when the default lets everyone read)."""
+    condition = current_governance().readable_experiments_filter(actor)
+    if experiment_id is None or condition is None:
+        return experiment_id is not None
+    return Experiment.objects.filter(condition, pk=experiment_id).exists()
+
+
 def experiment_get(*, experiment_id, actor) -> Experiment:
     try:
         pk = int(str(experiment_id))

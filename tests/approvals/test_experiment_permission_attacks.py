@@ -241,3 +241,34 @@ def test_grants_open_exactly_what_they_say(client, victim, settings, outsider, g
     assert api.post("runs/set-tag", {"run_id": victim["run"].pk, "key": "k", "value": "v"}).status_code == 200
     refused = api.post("experiments/delete", {"experiment_id": str(victim["experiment"].pk)})
     assert refused.status_code == 403 and "needs MANAGE" in json.loads(refused.content)["message"]
+
+
+def test_the_permissions_api_answers_managers_only(victim, owner, outsider, settings):
+    from rest_framework.test import APIClient
+
+    url = f"/api/v1/experiments/{victim['experiment'].pk}/permissions/"
+    attacker = APIClient()
+    attacker.force_authenticate(outsider)
+    assert attacker.get(url).status_code == 403  # a reader of the experiment, not its manager
+    assert attacker.put(url, {"user": "outsider", "level": "MANAGE"}, format="json").status_code == 403
+    settings.REGISTRY_DEFAULT_EXPERIMENT_PERMISSION = "NO_PERMISSIONS"
+    assert attacker.get(url).status_code == 404
+    manager = APIClient()
+    manager.force_authenticate(owner)
+    granted = manager.put(url, {"user": "outsider", "level": "edit"}, format="json")
+    assert granted.status_code == 200
+    assert {(row["user"], row["level"]) for row in granted.json()} == {("owner", "MANAGE"), ("outsider", "EDIT")}
+    assert manager.put(url, {"user": "outsider", "level": "CAN_FLY"}, format="json").status_code == 400
+    removed = manager.put(url, {"user": "outsider", "level": None}, format="json").json()
+    assert [(row["user"], row["level"]) for row in removed] == [("owner", "MANAGE")]
+
+
+def test_a_readable_versions_lineage_hides_an_unreadable_run(victim, settings, outsider, grant_model):
+    from rest_framework.test import APIClient
+
+    settings.REGISTRY_DEFAULT_EXPERIMENT_PERMISSION = "NO_PERMISSIONS"
+    grant_model(victim["logged"].model_versions.get().registered_model, outsider, "CAN_READ")
+    client = APIClient()
+    client.force_authenticate(outsider)
+    body = client.get("/api/v1/models/fraud/versions/1/").json()
+    assert body["lineage"] == {"experiment": None, "run": None, "logged_model": None}
