@@ -2,7 +2,8 @@
 from django.contrib import admin
 
 from ..governance import current_governance
-from ..models import RegisteredModel
+from ..models import EvaluationDataset, RegisteredModel
+from ..selectors.evaluation_datasets import evaluation_dataset_access
 from ..selectors.tracking import in_readable_experiments
 
 
@@ -10,11 +11,13 @@ class ReadableRowsMixin:
     """Staff see in the admin only rows they may read elsewhere (invariant 6 holds in the admin too).
 
     `experiment_lookup`: the path from the row to its experiment ("" for an experiment itself); `model_lookup`: the
-    path to its registered model ("" for a model itself). Both filters are subqueries of the page's one query.
+    path to its registered model ("" for a model itself); `dataset_lookup`: the path to its evaluation dataset ("" for
+    a dataset itself). The filters are subqueries of the page's one query.
     """
 
     experiment_lookup: str | None = None
     model_lookup: str | None = None
+    dataset_lookup: str | None = None
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -26,6 +29,9 @@ class ReadableRowsMixin:
             if condition is not None:
                 queryset = queryset.filter(**{f"{self.model_lookup or 'pk'}__in":
                                               RegisteredModel.objects.filter(condition).values("pk")})
+        if self.dataset_lookup is not None:
+            readable = EvaluationDataset.objects.filter(evaluation_dataset_access(actor=actor)).values("pk")
+            queryset = queryset.filter(**{f"{self.dataset_lookup or 'pk'}__in": readable})
         return queryset
 
 

@@ -166,6 +166,7 @@ class EvaluationDatasetTagInline(KeyValueInline):
 
 @admin.register(EvaluationDataset)
 class EvaluationDatasetAdmin(ReadOnlyAdmin):
+    dataset_lookup = ""
     list_display = ("dataset_id", "name", "owner", "created_by", "last_update_time")
     list_select_related = ("owner",)
     search_fields = ("dataset_id", "name")
@@ -174,6 +175,7 @@ class EvaluationDatasetAdmin(ReadOnlyAdmin):
 
 @admin.register(EvaluationDatasetTag)
 class EvaluationDatasetTagAdmin(ReadOnlyAdmin):
+    dataset_lookup = "dataset"
     list_display = ("dataset", "key", "value")
     list_select_related = ("dataset",)
     search_fields = ("dataset__dataset_id", "key")
@@ -181,6 +183,7 @@ class EvaluationDatasetTagAdmin(ReadOnlyAdmin):
 
 @admin.register(EvaluationDatasetRecord)
 class EvaluationDatasetRecordAdmin(ReadOnlyAdmin):
+    dataset_lookup = "dataset"
     list_display = ("dataset_record_id", "dataset", "source_type", "created_time")
     list_select_related = ("dataset",)
     search_fields = ("dataset_record_id", "dataset__dataset_id")

@@ -111,7 +111,7 @@ def get_dataset_experiment_ids(request, fields, actor, dataset_id):
 
 @mlflow_view
 def add_dataset_to_experiments(request, fields, actor, dataset_id):
-    dataset = services.evaluation_dataset_add_experiments(dataset=_dataset(dataset_id, actor, write=True),
+    dataset = services.evaluation_dataset_add_experiments(actor=actor, dataset=_dataset(dataset_id, actor, write=True),
                                                           experiment_ids=fields.strings("experiment_ids"))
     return ok({"dataset": evaluation_dataset_json(_dataset(dataset.dataset_id, actor))})
 

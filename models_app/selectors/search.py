@@ -46,9 +46,9 @@ from .search_clauses import (
 from .tracking import experiments_readable, in_readable_experiments, logged_model_with_details, run_with_details
 
 MAX_RESULTS_DEFAULTS = {"experiments": 1000, "runs": 1000, "registered models": 100, "model versions": 10_000,
-                        "logged models": 100}
+                        "logged models": 100, "evaluation datasets": 1000, "evaluation dataset records": 1000}
 MAX_RESULTS_CAPS = {"experiments": 50_000, "runs": 50_000, "registered models": 1_000, "model versions": 200_000,
-                    "logged models": 1_000}
+                    "logged models": 1_000, "evaluation datasets": 50_000, "evaluation dataset records": 10_000}
 # MLflow's stores word a refused max_results differently per entity: (too small or not a number, too large).
 _TRACKING_REFUSALS = ("Invalid value {value} for parameter 'max_results' supplied. It must be a positive integer",
                       "Invalid value {value} for parameter 'max_results' supplied. It must be at most {cap}")
@@ -56,7 +56,8 @@ _REGISTRY_REFUSALS = ("Invalid value for max_results. It must be a positive inte
                       "Invalid value for request parameter max_results. It must be at most {cap}, "
                       "but got value {value}")
 MAX_RESULTS_REFUSALS = {"experiments": _TRACKING_REFUSALS, "runs": _TRACKING_REFUSALS,
-                        "logged models": _TRACKING_REFUSALS, "registered models": _REGISTRY_REFUSALS,
+                        "logged models": _TRACKING_REFUSALS, "evaluation datasets": _TRACKING_REFUSALS,
+                        "evaluation dataset records": _TRACKING_REFUSALS, "registered models": _REGISTRY_REFUSALS,
                         "model versions": _REGISTRY_REFUSALS}
 _VIEW_TYPES = {
     "ACTIVE_ONLY": (LifecycleStage.ACTIVE,),

@@ -14,7 +14,8 @@ from ..exceptions import InvalidParameter, NotFound
 from ..models import EvaluationDataset, EvaluationDatasetRecord, EvaluationDatasetTag, Experiment
 from ..models.base import now_ms
 from ..selectors.search import _experiment_ids
-from .common import require_text, upsert_key_values, user_or_none, validate_key_value
+from ..selectors.tracking import experiments_readable
+from .common import experiment_authorize, require_text, upsert_key_values, user_or_none, validate_key_value
 
 MLFLOW_USER_TAG = "mlflow.user"
 MAX_DATASET_NAME_LENGTH = 255
@@ -27,12 +28,16 @@ def evaluation_dataset_digest(name: str, last_update_time: int) -> str:
     return hashlib.sha256(f"{name}:{last_update_time}".encode()).hexdigest()[:8]
 
 
-def _experiments(experiment_ids) -> list[Experiment]:
+def _experiments(experiment_ids, actor) -> list[Experiment]:
+    """The experiments named, each one `actor` may edit: a dataset joins an experiment's evidence. One `actor`
+    cannot read is answered as missing."""
     ids = _experiment_ids(experiment_ids)
-    found = {experiment.pk: experiment for experiment in Experiment.objects.filter(pk__in=ids)}
+    found = {experiment.pk: experiment for experiment in experiments_readable(actor).filter(pk__in=ids)}
     for pk in ids:
         if pk not in found:
             raise NotFound(f"No Experiment with id={pk}")
+    for experiment in found.values():
+        experiment_authorize(actor=actor, experiment=experiment)
     return [found[pk] for pk in dict.fromkeys(ids)]
 
 
@@ -52,7 +57,7 @@ def evaluation_dataset_create(*, name, actor, tags: dict | None = None,
     clean_tags = _clean_tags(tags)
     user = dict(clean_tags).get(MLFLOW_USER_TAG)
     with transaction.atomic():
-        experiments = _experiments(experiment_ids)
+        experiments = _experiments(experiment_ids, actor)
         now = now_ms()
         dataset = EvaluationDataset.objects.create(
             name=name, digest=evaluation_dataset_digest(name, now), created_time=now, last_update_time=now,
@@ -76,9 +81,9 @@ def evaluation_dataset_delete_tag(*, dataset: EvaluationDataset, key: str) -> No
     EvaluationDatasetTag.objects.filter(dataset=dataset, key=key).delete()
 
 
-def evaluation_dataset_add_experiments(*, dataset: EvaluationDataset, experiment_ids) -> EvaluationDataset:
+def evaluation_dataset_add_experiments(*, dataset: EvaluationDataset, experiment_ids, actor) -> EvaluationDataset:
     with transaction.atomic():
-        dataset.experiments.add(*_experiments(experiment_ids))
+        dataset.experiments.add(*_experiments(experiment_ids, actor))
         _touch(dataset, update_digest=False)
     return dataset
 

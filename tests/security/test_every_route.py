@@ -26,12 +26,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from approvals.models import ValidationRun
 from approvals.services import policy_create, review_request_create
 from models_app.choices import EntryPoint
-from models_app.models import ModelVersion
+from models_app.models import EvaluationDatasetRecord, ModelVersion
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-MARKERS = ("victim-experiment", "victim-model", "victim-run", "victim-secret", "victim-weights", "victim-notes")
+MARKERS = ("victim-experiment", "victim-model", "victim-run", "victim-secret", "victim-weights", "victim-notes",
+           "victim-dataset")
 
 
 # --- the route table ---------------------------------------------------------------------------------
@@ -68,7 +69,7 @@ class Route:
 # VR validation run pk, POL policy pk, EVT an audit event pk about the model, VPATH the version's folder,
 # RPATH the run's artifact folder.
 MLFLOW = {
-    "2.0/mlflow/experiments/create": Route(),
+    "2.0/mlflow/experiments/create": Route(query={"name": "=intruder-experiment"}),
     "2.0/mlflow/experiments/get": Route(),
     "2.0/mlflow/experiments/get-by-name": Route(query={"experiment_name": "victim-experiment"}),
     "2.0/mlflow/experiments/search": Route(),
@@ -97,7 +98,7 @@ MLFLOW = {
     "2.0/mlflow/logged-models/<model_id>/tags": Route(fills=({"model_id": "M"},)),
     "2.0/mlflow/logged-models/<model_id>/tags/<tag_key>": Route(fills=({"model_id": "M", "tag_key": "=team"},)),
     "2.0/mlflow/logged-models/<model_id>/params": Route(fills=({"model_id": "M"},)),
-    "2.0/mlflow/registered-models/create": Route(),
+    "2.0/mlflow/registered-models/create": Route(query={"name": "=intruder-model"}),
     "2.0/mlflow/registered-models/get": Route(),
     "2.0/mlflow/registered-models/rename": Route(),
     "2.0/mlflow/registered-models/update": Route(),
@@ -116,6 +117,7 @@ MLFLOW = {
     "2.0/mlflow/model-versions/get-download-uri": Route(),
     "2.0/mlflow/model-versions/set-tag": Route(),
     "2.0/mlflow/model-versions/delete-tag": Route(query={"key": "team"}),
+    "2.0/mlflow/artifacts/list": Route(query={"path": "="}),
     "2.0/mlflow/<unknown>": Route(public=True, fills=({"unknown": "=runs/forge"},)),
     "2.0/mlflow-artifacts/artifacts": Route(fills=({}, {}), query={"path": "VPATH"}),
     "2.0/mlflow-artifacts/artifacts/<artifact_path>": Route(fills=(
@@ -124,7 +126,17 @@ MLFLOW = {
     )),
     "2.0/mlflow-artifacts/<unknown>": Route(public=True, fills=({"unknown": "=nothing"},)),
     "3.0/mlflow/server-info": Route(public=True),
-    "<unknown>": Route(public=True, fills=({"unknown": "=3.0/mlflow/nothing"},)),
+    "3.0/mlflow/datasets/create": Route(query={"name": "=intruder-dataset", "tags": '={"team": "intruders"}'}),
+    "3.0/mlflow/datasets/search": Route(),
+    "3.0/mlflow/datasets/<dataset_id>": Route(fills=({"dataset_id": "DS"},)),
+    "3.0/mlflow/datasets/<dataset_id>/tags": Route(fills=({"dataset_id": "DS"},),
+                                                   query={"tags": '={"team": "forged"}'}),
+    "3.0/mlflow/datasets/<dataset_id>/tags/<key>": Route(fills=({"dataset_id": "DS", "key": "=team"},)),
+    "3.0/mlflow/datasets/<dataset_id>/records": Route(fills=({"dataset_id": "DS"},)),
+    "3.0/mlflow/datasets/<dataset_id>/experiment-ids": Route(fills=({"dataset_id": "DS"},)),
+    "3.0/mlflow/datasets/<dataset_id>/add-experiments": Route(fills=({"dataset_id": "DS"},)),
+    "3.0/mlflow/datasets/<dataset_id>/remove-experiments": Route(fills=({"dataset_id": "DS"},)),
+    "3.0/mlflow/<unknown>": Route(public=True, fills=({"unknown": "=nothing"},)),
 }
 
 NATIVE = {
@@ -157,6 +169,8 @@ NATIVE = {
     "api/v1/validation-datasets/": Route(),
     "api/v1/validation-datasets/<pk>/": Route(fills=({"pk": "=1"},)),
     "api/v1/experiments/<experiment_id>/permissions/": Route(fills=({"experiment_id": "E"},)),
+    "api/v1/runs/<run_id>/": Route(fills=({"run_id": "R"},)),
+    "api/v1/": Route(public=True),
     "api/schema/": Route(public=True),
     "api/docs/": Route(public=True),
     "api/redoc/": Route(public=True),
@@ -164,6 +178,10 @@ NATIVE = {
 
 PAGES = {
     "": Route(),
+    "favicon.ico": Route(public=True),
+    # The MLflow UI's downloads, at the root as MLflow serves them.
+    "get-artifact": Route(query={"path": "=victim-notes.txt"}),
+    "model-versions/get-artifact": Route(query={"path": "=victim-weights.pkl"}),
     "accounts/login/": Route(public=True),
     "accounts/logout/": Route(public=True),
     "accounts/password_change/": Route(public=True),
@@ -224,12 +242,12 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def _mlflow(client, auth, path, body=None, method="post"):
+def _mlflow(client, auth, path, body=None, method="post", prefix="/api/2.0/mlflow/"):
     call = getattr(client, method)
     if method == "get":
-        response = call(f"/api/2.0/mlflow/{path}", body or {}, HTTP_AUTHORIZATION=auth)
+        response = call(f"{prefix}{path}", body or {}, HTTP_AUTHORIZATION=auth)
     else:
-        response = call(f"/api/2.0/mlflow/{path}", json.dumps(body or {}), content_type="application/json",
+        response = call(f"{prefix}{path}", json.dumps(body or {}), content_type="application/json",
                         HTTP_AUTHORIZATION=auth)
     assert response.status_code == 200, (path, response.content)
     return response.json()
@@ -277,6 +295,11 @@ def world(client, django_user_model):
                                                               "stage": "Production"})
     _mlflow(client, auth, "registered-models/alias", {"name": "victim-model", "alias": "champion",
                                                       "version": versions[0]})
+    dataset_id = _mlflow(client, auth, "datasets/create", {
+        "name": "victim-dataset", "experiment_ids": [experiment_id], "tags": '{"team": "victims"}'},
+        prefix="/api/3.0/mlflow/")["dataset"]["dataset_id"]
+    _mlflow(client, auth, f"datasets/{dataset_id}/records",
+            {"records": '[{"inputs": {"question": "victim-secret question"}}]'}, prefix="/api/3.0/mlflow/")
     policy = policy_create(name="victim-gate", model_pattern="victim-model", protected_stages=["Production"],
                            protected_aliases=["champion"], required_approvals=1,
                            approver_group=Group.objects.create(name="victim-approvers"),
@@ -293,7 +316,8 @@ def world(client, django_user_model):
         "V2": versions[1], "RQ": request.pk, "VR": validation_run.pk, "POL": policy.pk, "EVT": event.pk,
         "VPATH": version_folder, "VFILE": f"{version_folder}/victim-weights.pkl", "VNEW": f"{version_folder}/extra.txt",
         "RPATH": run_folder, "RFILE": f"{run_folder}/victim-notes.txt", "RNEW": f"{run_folder}/forged.txt",
-        "ADMIN": admin_user,
+        "ADMIN": admin_user, "DS": dataset_id,
+        "DS_RECORD": EvaluationDatasetRecord.objects.filter(dataset_id=dataset_id).values_list("pk", flat=True)[0],
     }
 
 
@@ -319,8 +343,11 @@ def attack_fields(world, route: Route) -> dict:
         "datasets": [{"dataset": {"name": "forged", "digest": "d", "source_type": "local", "source": "x"}}],
         "models": [{"model_id": world["M"], "step": 0}], "filter": "", "max_results": 10,
         "model_pattern": "*", "protected_stages": [], "required_approvals": 0, "experiment_name": "victim-experiment",
+        "dataset_id": world["DS"], "records": '[{"inputs": {"question": "forged"}}]',
+        "dataset_record_ids": [world["DS_RECORD"]],
     }
-    fields.update({key: _fill(value, world) for key, value in route.query.items()})
+    fields.update({key: [_fill(item, world) for item in value] if isinstance(value, list) else _fill(value, world)
+                   for key, value in route.query.items()})
     return fields
 
 
@@ -335,7 +362,7 @@ _UNWATCHED = {"auditevent", "auditchainhead", "apitoken"}
 
 def _watched_models():
     for app_label in ("models_app", "approvals"):
-        for model in apps.get_app_config(app_label).get_models():
+        for model in apps.get_app_config(app_label).get_models(include_auto_created=True):
             if model._meta.model_name not in _UNWATCHED:
                 yield model
 
@@ -385,7 +412,14 @@ def probes(world):
             url = "/" + pattern
             for argument, key in fill.items():
                 url = url.replace(f"<{argument}>", str(_fill(key, world)))
-            yield pattern, url, attack_fields(world, route)
+            fields = attack_fields(world, route)
+            if not pattern.startswith(("api/", "ajax-api/")):
+                # Pages echo what they were asked for (a heading, a search box, a pager's links): they get the
+                # victim's names only where their row aims them, and those echoes are not leaks.
+                for name in ("name", "experiment_name"):
+                    if name not in route.query:
+                        fields.pop(name)
+            yield pattern, url, fields, {key: fields[key] for key in route.query}
 
 
 def _send(client, method, url, fields, auth):
@@ -397,31 +431,36 @@ def _send(client, method, url, fields, auth):
             return client.get(url, query, HTTP_AUTHORIZATION=auth)
         target = f"{url}?{'&'.join(f'{k}={v}' for k, v in query.items())}" if "mlflow" in url else url
         return client.generic(method, target, body, **kwargs)
+    # Pages read the session; the MLflow UI's downloads at the root read the Authorization header.
     if method == "GET":
-        return client.get(url, query)
+        return client.get(url, query, HTTP_AUTHORIZATION=auth)
     return client.generic(method, url, "&".join(f"{k}={v}" for k, v in query.items()),
-                          content_type="application/x-www-form-urlencoded")
+                          content_type="application/x-www-form-urlencoded", HTTP_AUTHORIZATION=auth)
 
 
-def _leaks(response) -> list[str]:
+def _leaks(response, echoed: dict | None = None) -> list[str]:
+    """The victim's markers in a 2xx answer, leaving out the filter values the page echoes back to the caller
+    (a search box that says what was searched for, a link carrying the same query)."""
     if response.status_code >= 300:
         return []
     body = b"".join(response.streaming_content) if response.streaming else response.content
     text = body.decode("utf-8", "replace")
+    for value in (echoed or {}).values():
+        text = text.replace(str(value), "")
     return [marker for marker in MARKERS if marker in text]
 
 
 def walk(client, world, user, password, *, may_add=(), may_see=False):
     auth = _basic(user.username, password)
     failures = []
-    for pattern, url, fields in probes(world):
+    for pattern, url, fields, echoed in probes(world):
         for method in METHODS:
             before = snapshot()
             client.force_login(user)
             response = _send(client, method, url, fields, auth)
             if response.status_code >= 500:
                 failures.append(f"{method} {url}: {response.status_code}")
-            if not may_see and (leaked := _leaks(response)):
+            if not may_see and (leaked := _leaks(response, echoed=echoed)):
                 failures.append(f"{method} {url}: {response.status_code} shows {leaked}")
             if problems := changes_to_victim(before, snapshot(), may_add=may_add):
                 failures.append(f"{method} {url} ({pattern}): {problems}")
