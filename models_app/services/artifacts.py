@@ -103,9 +103,11 @@ def artifact_owners(path: str) -> tuple[set[int], set[int], set[int]]:
     the experiments whose folders lie below `path`; versions count at, above and below it.
     """
     uris, parts = _prefix_uris(path), set(path.split("/"))
-    holding = set(Experiment.objects.filter(artifact_location__in=uris).values_list("pk", flat=True).union(
-        Run.objects.filter(pk__in=parts, artifact_uri__in=uris).values_list("experiment_id", flat=True),
-        LoggedModel.objects.filter(pk__in=parts, artifact_location__in=uris).values_list("experiment_id", flat=True),
+    # One statement; each part unordered (the models' default orderings), as SQLite requires in a UNION.
+    holding = set(Experiment.objects.filter(artifact_location__in=uris).order_by().values_list("pk", flat=True).union(
+        Run.objects.filter(pk__in=parts, artifact_uri__in=uris).order_by().values_list("experiment_id", flat=True),
+        LoggedModel.objects.filter(pk__in=parts, artifact_location__in=uris).order_by()
+        .values_list("experiment_id", flat=True),
     ))
     below = set(Experiment.objects.filter(artifact_location__startswith=f"{artifact_path_to_uri(path)}/")
                 .values_list("pk", flat=True))
