@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from models_app.admin.common import ReadOnlyAdmin
 
-from .models import ApprovalPolicy, ExperimentPermission, ModelPermission, Review, ReviewRequest
+from .models import ApprovalPolicy, ExperimentPermission, ModelPermission, Review, ReviewRequest, ValidationDataset
 from .selectors import policies_visible
 
 
@@ -36,6 +36,16 @@ class ApprovalPolicyAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return policies_visible(request.user)
+
+
+@admin.register(ValidationDataset)
+class ValidationDatasetAdmin(ReadOnlyAdmin):
+    """Uploads and deletions go through the dataset services (governance admins, hashed, audited)."""
+
+    list_display = ("name", "file_format", "task_type", "target_column", "row_count", "content_hash", "created_by",
+                    "created_at")
+    list_select_related = ("created_by",)
+    search_fields = ("name",)
 
 
 class ReviewInline(admin.TabularInline):

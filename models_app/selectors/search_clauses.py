@@ -12,7 +12,7 @@ from django.db.models.lookups import Lookup
 
 from ..choices import Stage
 from ..exceptions import FilterSyntaxError
-from ..search_filter import Clause, OrderClause, parse_order_by
+from ..search_filter import Clause, FilterLimits, OrderClause, parse_order_by
 
 STRING = "string"
 NUMERIC = "numeric"
@@ -168,6 +168,8 @@ def ordered(queryset: models.QuerySet, spec: EntitySpec, order_by) -> models.Que
     """The queryset in the caller's order_by entries, then the entity's default order as tie-break."""
     if isinstance(order_by, str):
         order_by = [order_by]
+    # Each entry on a metric, param or tag is a join or a subquery: bounded like filter clauses.
+    FilterLimits.current().check_clauses(len(order_by or ()), "order_by entries")
     expressions = []
     for position, entry in enumerate(order_by or ()):
         queryset, expression = order_expression(queryset, spec, parse_order_by(entry), position=position)

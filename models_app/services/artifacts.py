@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import connection, transaction
@@ -23,11 +24,19 @@ from django.db.models import Q
 from ..exceptions import InvalidParameter, InvalidState, NotFound, PermissionDenied
 from ..governance import ExperimentLevel, PermissionLevel, current_governance
 from ..models import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run
+from ..models.registry import HELD_ARTIFACTS_SCHEME
 
-ARTIFACT_URI_SCHEME = "mlflow-artifacts:"
+ARTIFACT_URI_SCHEME = HELD_ARTIFACTS_SCHEME
 HASH_CHUNK_SIZE = 1024 * 1024
 # A folder's owner is named by its first parts: `<experiment>/<run>/artifacts`, `<experiment>/models/<model id>`.
 OWNER_PARTS = 3
+# Top folders of the store no client may read, write or list: validation datasets were stored there before they got
+# a storage root of their own (approvals.datasets_storage), and no artifact may pose as one now.
+RESERVED_TOP_FOLDERS = ("validation-datasets",)
+# Longest name of one folder or file (Linux's NAME_MAX) and longest path (below S3's 1,024-byte key limit, leaving
+# room for the configured prefix).
+MAX_PATH_PART_BYTES = 255
+MAX_PATH_BYTES = 900
 # Versions registered at a path while a write waited for its locks make it start over; this many times at most.
 WRITE_LOCK_ATTEMPTS = 5
 
@@ -47,9 +56,23 @@ def artifact_path_clean(path: str, *, allow_root: bool = False) -> str:
     if any(part == ".." for part in parts):
         raise InvalidParameter(f"Invalid artifact path: {path!r} must not contain '..'.")
     cleaned = "/".join(parts)
+    _check_path_length(cleaned, parts)
     if not cleaned and not allow_root:
         raise InvalidParameter("Invalid artifact path: the path is empty.")
+    if parts and parts[0].casefold() in RESERVED_TOP_FOLDERS:
+        raise PermissionDenied(f"Artifact path {path!r} is in the reserved folder '{parts[0]}/': it holds no artifacts "
+                               "and cannot be read or written.")
     return cleaned
+
+
+def _check_path_length(cleaned: str, parts: list[str]) -> None:
+    # File systems refuse longer names (ENAMETOOLONG, which was a 500); object stores refuse longer keys.
+    longest = max((len(part.encode("utf-8", "surrogatepass")) for part in parts), default=0)
+    if longest > MAX_PATH_PART_BYTES:
+        raise InvalidParameter(f"Invalid artifact path: a folder or file name is {longest} bytes long; at most "
+                               f"{MAX_PATH_PART_BYTES} are accepted.")
+    if len(cleaned.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        raise InvalidParameter(f"Invalid artifact path: the path is longer than {MAX_PATH_BYTES} bytes.")
 
 
 def artifact_uri_to_path(uri: str) -> str | None:
@@ -154,7 +177,11 @@ def artifact_write(*, path: str, stream: IO[bytes], actor=None, entry_point: str
     artifact_write_authorize(clean, actor)
     storage = artifact_storage()
     with _write_guarded(clean, actor=actor, entry_point=entry_point):
-        storage.save(clean, File(stream, name=posixpath.basename(clean)))
+        try:
+            storage.save(clean, File(stream, name=posixpath.basename(clean)))
+        except SuspiciousFileOperation:
+            # A symbolic link on the way leads out of the store (models_app/storage.py).
+            raise InvalidParameter(f"Invalid artifact path: '{clean}' leads out of the artifact store.") from None
     return storage.size(clean)
 
 
