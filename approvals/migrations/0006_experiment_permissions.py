@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('approvals', '0005_move_validation_datasets_out_of_artifacts'),
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('models_app', '0005_registered_model_normalized_name'),
+        ('models_app', '0006_audit_event_actor_protected'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

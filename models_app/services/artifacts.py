@@ -148,7 +148,7 @@ def artifact_entries_readable(entries: list[dict], actor) -> list[dict]:
     for entry in entries:
         try:
             artifact_read_authorize(entry["path"], actor)
-        except NotFound:
+        except (NotFound, PermissionDenied):  # unreadable, or a reserved folder
             continue
         readable.append(entry)
     return readable

@@ -44,9 +44,9 @@ def model_version_source_resolve(*, source: str, run_id: str | None, model_id: s
     Returns (storage_location, run, logged_model). `models:/m-…` resolves to the logged model's artifact
     location; `runs:/<run>/<path>` to the logged model of that run named <path> (MLflow 3 keeps models outside
     run folders), or else to the run's folder; a local path inside the artifact store to its mlflow-artifacts
-    URI. Raises InvalidParameter, in MLflow's words, for a source this registry does not accept. Runs and logged
-    models of experiments `actor` cannot read are answered as missing, and files under the artifact store need
-    `actor`'s read: registering them would copy another team's files into a model `actor` controls.
+    URI. Raises InvalidParameter, in MLflow's words, for a source this registry does not accept. Runs, logged
+    models and artifact folders of experiments `actor` cannot read are answered as missing (registering them
+    would copy another team's files into a model `actor` may read).
     """
     source = require_text(source, "source", max_length=1000)
     source_traversal_refuse(source)

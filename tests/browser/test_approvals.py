@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from approvals.services import policy_create, review_request_create
 from models_app.choices import EntryPoint
+from tests.approvals.conftest import grant_approvers
 from tests.models_app.views.demo import demo_registry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,6 +17,7 @@ def governed(transactional_db, owner, reviewer):
     demo = demo_registry(actor=owner)
     group = Group.objects.create(name="prod-approvers")
     group.user_set.add(reviewer)
+    grant_approvers(demo.model, group)
     policy_create(name="prod-gate", model_pattern=demo.model.name, protected_stages=["Production"],
                   required_approvals=1, approver_group=group, actor=None, entry_point=EntryPoint.PAGE)
     return demo

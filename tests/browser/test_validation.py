@@ -13,6 +13,7 @@ from approvals.services import policy_create
 from models_app.choices import EntryPoint
 from models_app.services.registry import registered_model_create
 from models_app.services.stages import model_version_transition_stage
+from tests.approvals.conftest import grant_approvers
 from tests.approvals.validation_support import register_iris_version, upload_iris_dataset
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -33,6 +34,7 @@ def validated(transactional_db, owner, reviewer):
     candidate = register_iris_version(model.name, actor=owner)
     group = Group.objects.create(name="prod-approvers")
     group.user_set.add(reviewer)
+    grant_approvers(model, group)
     policy_create(name="prod-gate", model_pattern=model.name, protected_stages=["Production"],
                   required_approvals=1, approver_group=group, require_validation=True,
                   metric_thresholds=[{"metric": "accuracy", "op": ">=", "value": 0.9}],

@@ -30,9 +30,10 @@ def headers(owner_token):
 
 
 @pytest.fixture
-def run_folder(owner):
-    """A run's artifact folder with one real file, and the folder's path below the root."""
+def run_folder(owner, grant_experiment):
+    """A run's artifact folder with one real file (owner may edit the run), and the folder's path below the root."""
     run = RunFactory()
+    grant_experiment(run.experiment, owner, "EDIT")
     root = artifact_uri_to_path(run.artifact_uri)
     artifact_write(path=f"{root}/model/MLmodel", stream=io.BytesIO(b"flavors: {}\n"), actor=owner)
     return run, root

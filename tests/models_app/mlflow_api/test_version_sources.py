@@ -52,8 +52,9 @@ def model(api):
 
 
 @pytest.fixture
-def run_with_model(owner):
+def run_with_model(owner, grant_experiment):
     run = RunFactory()
+    grant_experiment(run.experiment, owner, "EDIT")  # owner's run, in an experiment the factory made
     root = artifact_uri_to_path(run.artifact_uri)
     artifact_write(path=f"{root}/model/MLmodel", stream=io.BytesIO(b"flavors: {}\n"), actor=owner)
     return run
