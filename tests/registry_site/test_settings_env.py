@@ -91,6 +91,21 @@ def test_it_sends_celery_tasks_to_a_configured_broker(monkeypatch, variable):
     assert loaded.CELERY_TASK_ALWAYS_EAGER is False
 
 
+def test_the_embedded_broker_keeps_its_messages_in_one_shared_folder(monkeypatch, tmp_path):
+    loaded = _settings_under(monkeypatch, CELERY_BROKER_URL="filesystem://",
+                             CELERY_BROKER_FOLDER=str(tmp_path / "broker"))
+
+    options = loaded.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert loaded.CELERY_TASK_ALWAYS_EAGER is False
+    assert options["data_folder_in"] == options["data_folder_out"] == str(tmp_path / "broker" / "queue")
+    assert options["control_folder"] == str(tmp_path / "broker" / "control")
+    assert (tmp_path / "broker" / "queue").is_dir() and (tmp_path / "broker" / "control").is_dir()
+
+
+def test_a_redis_broker_gets_no_folders(monkeypatch):
+    assert "data_folder_in" not in _settings_under(monkeypatch, REDIS_URL="redis://h:6379/0").CELERY_BROKER_TRANSPORT_OPTIONS
+
+
 def test_it_configures_the_celery_app_from_django_settings():
     assert app.main == "registry_site"
     assert app.conf.task_always_eager is settings.CELERY_TASK_ALWAYS_EAGER

@@ -75,10 +75,11 @@ def test_serve_runs_the_validation_a_request_queued_and_ctrl_c_stops_every_proce
     run = wait_for_run(request.validation_runs.get().pk, _Processes(embedded_serve))
     assert run.status == ValidationStatus.PASSED
     assert run.finished_at.timestamp() > answered_at  # the web server answered before the worker had finished
+    # logged once the task returned, that is once the request was told
+    embedded_serve.wait_for_log(TASK_SUCCEEDED.format(task=r"approvals\.execute_validation_run", result="'PASSED'"))
     request.refresh_from_db()
     assert request.status == ReviewRequestStatus.PENDING and f"Validation run #{run.pk} PASSED" in \
         request.status_message
-    embedded_serve.wait_for_log(TASK_SUCCEEDED.format(task=r"approvals\.execute_validation_run", result="'PASSED'"))
 
     children = descendants_of(embedded_serve.pid)
     embedded_serve.process.send_signal(signal.SIGINT)
