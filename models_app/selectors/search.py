@@ -191,7 +191,8 @@ def _max_results(value, cap: int) -> int:
     except (TypeError, ValueError):
         number = None
     if number is None or not 1 <= number <= cap:
-        raise InvalidParameter(f"Invalid value {value!r} for parameter 'max_results': it must be an integer "
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}…"
+        raise InvalidParameter(f"Invalid value {shown} for parameter 'max_results': it must be an integer "
                                f"between 1 and {cap}.")
     return number
 
