@@ -28,6 +28,8 @@ run: install
 
 test: install-dev
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@# The scoring sandbox; the attack tests run against it, not against the weaker fallback.
+	@command -v bwrap >/dev/null || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null)
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run -v0
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(BIN)/pytest -n $(TEST_WORKERS) --create-db $(PYTEST_ARGS)

@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from models_app.admin.common import ReadOnlyAdmin
 
-from .models import ApprovalPolicy, ModelPermission, Review, ReviewRequest
+from .models import ApprovalPolicy, ModelPermission, Review, ReviewRequest, ValidationDataset
 
 
 @admin.register(ModelPermission)
@@ -20,6 +20,16 @@ class ApprovalPolicyAdmin(ReadOnlyAdmin):
                     "approver_group", "allow_self_approval", "require_validation", "archive_previous")
     list_select_related = ("approver_group",)
     search_fields = ("name", "model_pattern")
+
+
+@admin.register(ValidationDataset)
+class ValidationDatasetAdmin(ReadOnlyAdmin):
+    """Uploads and deletions go through the dataset services (governance admins, hashed, audited)."""
+
+    list_display = ("name", "file_format", "task_type", "target_column", "row_count", "content_hash", "created_by",
+                    "created_at")
+    list_select_related = ("created_by",)
+    search_fields = ("name",)
 
 
 class ReviewInline(admin.TabularInline):

@@ -56,7 +56,7 @@ class ValidationDataset(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
-    # Path in the artifact storage (Django storage API), below validation-datasets/.
+    # Path in the validation dataset storage (datasets_storage.dataset_storage), outside the artifact store.
     storage_path = models.CharField(max_length=1000)
     file_format = models.CharField(max_length=10, choices=DatasetFormat.choices)
     target_column = models.CharField(max_length=256)
@@ -369,6 +369,9 @@ class ValidationCheck(models.Model):
     observed = models.CharField(max_length=500, blank=True)
     expected = models.CharField(max_length=500, blank=True)
     message = models.TextField(blank=True)
+    # Evidence beyond the figures, e.g. for scoring checks the sandbox used ("isolation": "bubblewrap" or
+    # "subprocess", with what it confined and its limits) and the dataset hash that was verified.
+    details = models.JSONField(default=dict, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -85,6 +85,7 @@ class AuditAction(models.TextChoices):
     ALIAS_SET = "alias.set"
     ALIAS_DELETED = "alias.deleted"
     TOKEN_CREATED = "token.created"
+    AUDIT_RECHAINED = "audit.rechained"
     # Governance actions (recorded by the approvals app through the same audit service).
     PERMISSION_CHANGED = "permission.changed"
     POLICY_CREATED = "policy.created"

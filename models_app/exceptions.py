@@ -23,6 +23,10 @@ class FilterSyntaxError(InvalidParameter):
     """A search filter or order_by clause that cannot be parsed."""
 
 
+class FilterTooComplex(InvalidParameter):
+    """A search filter or order_by over the configured limits (clauses, length)."""
+
+
 class InvalidState(RegistryError):
     error_code = "INVALID_STATE"
     http_status = 400
@@ -46,3 +50,10 @@ class PermissionDenied(RegistryError):
 class Unauthenticated(RegistryError):
     error_code = "UNAUTHENTICATED"
     http_status = 401
+
+
+class RequestLimitExceeded(RegistryError):
+    """Too many requests, or too many failed logins, from this caller (MLflow's code for HTTP 429)."""
+
+    error_code = "REQUEST_LIMIT_EXCEEDED"
+    http_status = 429

@@ -153,7 +153,7 @@ class RollbackInputSerializer(CommentSerializer):
 class ValidationCheckSerializer(serializers.ModelSerializer):
     class Meta:
         model = ValidationCheck
-        fields = ["position", "kind", "name", "status", "observed", "expected", "message", "finished_at"]
+        fields = ["position", "kind", "name", "status", "observed", "expected", "message", "details", "finished_at"]
 
 
 class ValidationRunSummarySerializer(serializers.ModelSerializer):

@@ -2,6 +2,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from models_app import converters  # noqa: F401  (registers the id and version converters)
+
 from .views import (
     ModelPermissionsView,
     PolicyViewSet,
@@ -14,7 +16,8 @@ from .views import (
 
 app_name = "approvals-api"
 
-router = SimpleRouter()
+# Path converters, not regexes: a detail URL matches only an id the database can hold.
+router = SimpleRouter(use_regex_path=False)
 router.register("review-requests", ReviewRequestViewSet, basename="reviewrequest")
 router.register("policies", PolicyViewSet, basename="policy")
 router.register("validation-runs", ValidationRunViewSet, basename="validationrun")
@@ -23,7 +26,7 @@ router.register("validation-datasets", ValidationDatasetViewSet, basename="valid
 urlpatterns = [
     path("models/<str:name>/permissions/", ModelPermissionsView.as_view(), name="model-permissions"),
     path("models/<str:name>/rollback/", RollbackView.as_view(), name="model-rollback"),
-    path("models/<str:name>/versions/<int:version>/validation-runs/", VersionValidationRunsView.as_view(),
+    path("models/<str:name>/versions/<version:version>/validation-runs/", VersionValidationRunsView.as_view(),
          name="modelversion-validation-runs"),
     *router.urls,
 ]

@@ -23,7 +23,7 @@ from models_app.selectors import registry as registry_selectors
 from models_app.services.stages import stage_parse
 
 from .. import selectors, services
-from ..models import ReviewRequest, ValidationDataset, ValidationRun
+from ..models import ApprovalPolicy, ReviewRequest, ValidationDataset, ValidationRun
 from . import serializers
 
 API = EntryPoint.NATIVE_API
@@ -32,6 +32,7 @@ API = EntryPoint.NATIVE_API
 class ReviewRequestViewSet(viewsets.ReadOnlyModelViewSet):
     """Review requests; filters: status, model, stage, mine=true, awaiting_me=true."""
 
+    lookup_value_converter = "id"
     pagination_class = cursor_pagination("-id")
     serializer_class = serializers.ReviewRequestSummarySerializer
 
@@ -130,11 +131,15 @@ def _user_get(username: str):
 class PolicyViewSet(viewsets.ModelViewSet):
     """Approval policies, matched to models by name or pattern; governance admins alone change them."""
 
+    lookup_value_converter = "id"
     pagination_class = cursor_pagination("id")
     serializer_class = serializers.PolicySerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation (and `check --deploy`) must not read the database, which may not be migrated yet.
+            return ApprovalPolicy.objects.none()
         return selectors.policies_visible(self.request.user)
 
     @extend_schema(request=serializers.PolicyInputSerializer, responses={201: serializers.PolicySerializer})
@@ -214,6 +219,7 @@ class ValidationRunViewSet(viewsets.ReadOnlyModelViewSet):
     POST runs the checks on demand; POST .../repeat/ runs a finished run's checks again as a new run.
     """
 
+    lookup_value_converter = "id"
     pagination_class = cursor_pagination("-id")
     serializer_class = serializers.ValidationRunSummarySerializer
 
@@ -266,6 +272,7 @@ class VersionValidationRunsView(APIView):
 class ValidationDatasetViewSet(viewsets.ModelViewSet):
     """Labelled datasets (CSV or Parquet upload, multipart) for the load-and-score check."""
 
+    lookup_value_converter = "id"
     pagination_class = cursor_pagination("name")
     serializer_class = serializers.ValidationDatasetSerializer
     parser_classes = [MultiPartParser, FormParser]

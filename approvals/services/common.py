@@ -1,11 +1,20 @@
-"""Helpers shared by the review-request services and the gate."""
+"""Helpers shared by the approvals services and the gate."""
 from django.utils import timezone
 
 from models_app.choices import AuditAction
+from models_app.exceptions import PermissionDenied
 from models_app.services.audit import audit_record
 
 from ..choices import ReviewRequestStatus
 from ..models import ReviewRequest
+from ..selectors import is_governance_admin
+
+
+def governance_admin_require(actor, what: str) -> None:
+    """Policies and validation datasets: governance admins only (None is the system: seed_demo, migrations)."""
+    if actor is not None and not is_governance_admin(actor):
+        who = f"User '{actor.get_username()}'" if getattr(actor, "is_authenticated", False) else "An anonymous user"
+        raise PermissionDenied(f"{who} is not a governance admin; only governance admins can {what}.")
 
 
 def review_request_audit(request: ReviewRequest, action: str, *, actor, entry_point: str, **details) -> None:

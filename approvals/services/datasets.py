@@ -1,4 +1,8 @@
-"""Validation datasets: labelled data uploaded to the registry for the load-and-score check."""
+"""Validation datasets: labelled data uploaded to the registry for the load-and-score check.
+
+Governance admins alone create and delete them (every entry point goes through these functions); the files live
+in their own storage (datasets_storage), outside the artifact store, and their hash is verified at every use.
+"""
 import hashlib
 import io
 import posixpath
@@ -9,25 +13,23 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 
 from models_app.choices import AuditAction
-from models_app.exceptions import AlreadyExists, InvalidParameter, InvalidState, PermissionDenied
-from models_app.services.artifacts import artifact_storage
+from models_app.exceptions import AlreadyExists, InvalidParameter, InvalidState
 from models_app.services.audit import audit_record
 from models_app.services.common import require_text, user_or_none
 
 from ..choices import DatasetFormat, TaskType
+from ..datasets_storage import dataset_storage
 from ..models import ValidationDataset
-from ..selectors import is_registry_admin
+from .common import governance_admin_require
 
-DATASETS_FOLDER = "validation-datasets"
 # Read to learn the columns and row count; larger files are refused rather than loaded into a web worker.
 MAX_DATASET_BYTES = 200 * 1024 * 1024
 
 
 def validation_dataset_create(*, name: str, upload, target_column: str, task_type: str, actor, entry_point: str,
                               description: str = "") -> ValidationDataset:
-    """Store an uploaded CSV or Parquet file (any signed-in user); refuse one that lacks its target column."""
-    if not getattr(actor, "is_authenticated", False) and actor is not None:
-        raise PermissionDenied("Validation datasets must be uploaded by a signed-in user.")
+    """Store an uploaded CSV or Parquet file (governance admins); refuse one that lacks its target column."""
+    governance_admin_require(actor, "upload validation datasets")
     name = require_text(name, "name", max_length=200).strip()
     target_column = require_text(target_column, "target_column", max_length=256)
     if task_type not in TaskType.values:
@@ -42,9 +44,8 @@ def validation_dataset_create(*, name: str, upload, target_column: str, task_typ
                                f"{', '.join(map(str, frame.columns))}.")
     if len(frame.columns) < 2 or frame.empty:
         raise InvalidParameter("The dataset needs at least one row and one feature column beside the target.")
-    storage = artifact_storage()
-    path = storage.save(f"{DATASETS_FOLDER}/{uuid.uuid4().hex}.{file_format}",
-                        File(io.BytesIO(content), name=f"dataset.{file_format}"))
+    storage = dataset_storage()
+    path = storage.save(f"{uuid.uuid4().hex}.{file_format}", File(io.BytesIO(content), name=f"dataset.{file_format}"))
     try:
         with transaction.atomic():
             dataset = ValidationDataset.objects.create(
@@ -64,10 +65,8 @@ def validation_dataset_create(*, name: str, upload, target_column: str, task_typ
 
 
 def validation_dataset_delete(*, dataset: ValidationDataset, actor, entry_point: str) -> None:
-    """Delete a dataset no policy uses (its uploader or a staff superuser); past runs keep their snapshot."""
-    if actor is not None and not is_registry_admin(actor) and dataset.created_by_id != getattr(actor, "pk", None):
-        raise PermissionDenied(f"Only the uploader of validation dataset '{dataset.name}' or a staff superuser "
-                               "may delete it.")
+    """Delete a dataset no policy uses (governance admins); past runs keep their snapshot."""
+    governance_admin_require(actor, f"delete validation dataset '{dataset.name}'")
     policies = list(dataset.policies.values_list("name", flat=True))
     if policies:
         noun = "policy" if len(policies) == 1 else "policies"
@@ -77,7 +76,7 @@ def validation_dataset_delete(*, dataset: ValidationDataset, actor, entry_point:
         _audit(dataset, AuditAction.VALIDATION_DATASET_DELETED, actor=actor, entry_point=entry_point)
         path = dataset.storage_path
         dataset.delete()
-        transaction.on_commit(lambda: artifact_storage().delete(path))
+        transaction.on_commit(lambda: dataset_storage().delete(path))
 
 
 def _format_of(filename: str) -> str:

@@ -7,15 +7,15 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
 from models_app.choices import ARCHIVE_EXISTING_ALLOWED_STAGES, AuditAction
-from models_app.exceptions import AlreadyExists, InvalidParameter, PermissionDenied
+from models_app.exceptions import AlreadyExists, InvalidParameter
 from models_app.naming import name_normalize
 from models_app.services.audit import audit_record
 from models_app.services.common import MAX_NAME_LENGTH, require_text
 from models_app.services.stages import alias_validate, stage_parse
 
 from ..models import ApprovalPolicy, ValidationDataset
-from ..selectors import is_governance_admin
 from ..validation.thresholds import champion_thresholds_clean, metric_thresholds_clean
+from .common import governance_admin_require
 
 POLICY_FIELDS = ("name", "model_pattern", "protected_stages", "protected_aliases", "required_approvals",
                  "approver_group", "allow_self_approval", "require_validation", "archive_previous",
@@ -27,7 +27,7 @@ def policy_create(*, name: str, model_pattern: str, actor, entry_point: str, pro
                   allow_self_approval: bool = False, require_validation: bool = False, archive_previous: bool = True,
                   metric_thresholds=(), champion_thresholds=(), validation_datasets=()) -> ApprovalPolicy:
     """Create a policy for the models `model_pattern` matches (a name, `fraud-*`, or `*` for every model)."""
-    _require_governance_admin(actor, "create an approval policy")
+    governance_admin_require(actor, "create an approval policy")
     policy = ApprovalPolicy()
     datasets = _assign(
         policy, name=name, model_pattern=model_pattern, protected_stages=protected_stages,
@@ -45,7 +45,7 @@ def policy_update(*, policy: ApprovalPolicy, actor, entry_point: str, **changes)
     unknown = sorted(set(changes) - set(POLICY_FIELDS))
     if unknown:
         raise InvalidParameter(f"Unknown policy field(s): {', '.join(unknown)}. Known: {', '.join(POLICY_FIELDS)}.")
-    _require_governance_admin(actor, f"change approval policy '{policy.name}'")
+    governance_admin_require(actor, f"change approval policy '{policy.name}'")
     with transaction.atomic():
         policy = ApprovalPolicy.objects.select_for_update().get(pk=policy.pk)
         before = policy.snapshot()
@@ -57,17 +57,11 @@ def policy_update(*, policy: ApprovalPolicy, actor, entry_point: str, **changes)
 
 
 def policy_delete(*, policy: ApprovalPolicy, actor, entry_point: str) -> None:
-    _require_governance_admin(actor, f"delete approval policy '{policy.name}'")
+    governance_admin_require(actor, f"delete approval policy '{policy.name}'")
     with transaction.atomic():
         _audit(policy, AuditAction.POLICY_DELETED, actor=actor, entry_point=entry_point, before=policy.snapshot(),
                after=None)
         policy.delete()
-
-
-def _require_governance_admin(actor, what: str) -> None:
-    if actor is not None and not is_governance_admin(actor):
-        who = f"User '{actor.get_username()}'" if getattr(actor, "is_authenticated", False) else "An anonymous user"
-        raise PermissionDenied(f"{who} is not a governance admin; only governance admins can {what}.")
 
 
 def _assign(policy: ApprovalPolicy, *, name, model_pattern, protected_stages, protected_aliases, required_approvals,

@@ -130,7 +130,7 @@ def validation_run_execute(*, run_id: int) -> ValidationRun | None:
     if not claimed:
         return None
     run = ValidationRun.objects.select_related("registered_model", "model_version__registered_model").get(pk=run_id)
-    run.checks.update(status=CheckStatus.PENDING, observed="", expected="", message="", finished_at=None)
+    run.checks.update(status=CheckStatus.PENDING, observed="", expected="", message="", details={}, finished_at=None)
     if run.model_version is None:
         return _finish(run, token, ValidationStatus.ERROR, f"Version {run.version_number} was deleted.")
     champion = _champion_of(run)
@@ -164,7 +164,7 @@ def _check_execute(check: ValidationCheck, context):
 def _check_record(check: ValidationCheck, token: str, result) -> None:
     ValidationCheck.objects.filter(pk=check.pk, run__claim_token=token).update(
         status=result.status, observed=result.observed[:500], expected=result.expected[:500], message=result.message,
-        finished_at=timezone.now(),
+        details=result.details, finished_at=timezone.now(),
     )
 
 

@@ -3,27 +3,29 @@
 Planning happens when the run is created (every check is a PENDING row, so progress is known); execution
 happens in the worker, one check at a time, through `execute_check`.
 """
+import hashlib
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from django.conf import settings
 
 from models_app.models import LatestMetric, ModelVersion
 from models_app.services.artifacts import (
     artifact_open,
-    artifact_storage,
     artifact_uri_to_path,
     artifact_walk,
     artifacts_content_hash,
 )
 
 from ..choices import CheckKind, CheckStatus
+from ..datasets_storage import dataset_storage
 from ..models import ValidationDataset
 from .sandbox import ScoreOutcome, metrics_for_task, score_in_sandbox
 from .thresholds import Outcome, applies_to, champion_outcome, format_number, threshold_outcome
+
+HASH_CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,13 @@ class CheckResult:
     observed: str = ""
     expected: str = ""
     message: str = ""
+    # Evidence beyond the figures: how the model was confined when it was scored, the dataset's verified hash.
+    details: dict = field(default_factory=dict)
 
     @classmethod
-    def of(cls, outcome: Outcome) -> "CheckResult":
+    def of(cls, outcome: Outcome, details: dict | None = None) -> "CheckResult":
         status = CheckStatus.PASSED if outcome.passed else CheckStatus.FAILED
-        return cls(status, outcome.observed, outcome.expected, outcome.message)
+        return cls(status, outcome.observed, outcome.expected, outcome.message, details or {})
 
 
 @dataclass
@@ -127,9 +131,9 @@ def execute_check(kind: str, spec: dict, context: CheckContext) -> CheckResult:
 def _artifact_integrity(spec: dict, context: CheckContext) -> CheckResult:
     version = context.candidate
     path = artifact_uri_to_path(version.storage_location or "")
-    if path is None:
-        return CheckResult(CheckStatus.ERROR, "", "artifacts in the registry's store",
-                           f"The artifacts are stored outside the registry "
+    if path is None or not version.artifacts_held:
+        return CheckResult(CheckStatus.ERROR, "external source", "artifacts held by this registry",
+                           f"External source: the artifacts are not held by this registry "
                            f"({version.storage_location or version.source}); their integrity cannot be verified.")
     files = list(artifact_walk(path))
     if not files:
@@ -203,11 +207,13 @@ def _load_and_score(spec: dict, context: CheckContext) -> CheckResult:
     dataset = spec["dataset"]
     outcome = context.score(context.candidate, dataset)
     expected = f"{dataset['task_type']} metrics on '{dataset['target_column']}'"
+    details = {**outcome.evidence(), "dataset_content_hash": dataset.get("content_hash", "")}
+    isolation = f" (sandbox: {outcome.isolation.kind})" if outcome.isolation else ""
     if outcome.status == "ok":
         observed = ", ".join(f"{name}={format_number(value)}" for name, value in outcome.metrics.items())
-        return CheckResult(CheckStatus.PASSED, observed[:500], expected, outcome.message)
+        return CheckResult(CheckStatus.PASSED, observed[:500], expected, outcome.message + isolation, details)
     status = CheckStatus.FAILED if outcome.status == "failed" else CheckStatus.ERROR
-    return CheckResult(status, outcome.status, expected, outcome.message)
+    return CheckResult(status, outcome.status, expected, outcome.message + isolation, details)
 
 
 def _score_threshold(spec: dict, context: CheckContext) -> CheckResult:
@@ -217,7 +223,7 @@ def _score_threshold(spec: dict, context: CheckContext) -> CheckResult:
         return _not_scored(dataset, outcome)
     return CheckResult.of(threshold_outcome(metric=rule["metric"], observed=outcome.metrics.get(rule["metric"]),
                                             op=rule["op"], value=rule["value"],
-                                            source=f"scored on {dataset['name']}"))
+                                            source=f"scored on {dataset['name']}"), outcome.evidence())
 
 
 def _score_champion_comparison(spec: dict, context: CheckContext) -> CheckResult:
@@ -235,7 +241,8 @@ def _score_champion_comparison(spec: dict, context: CheckContext) -> CheckResult
                            f"{champion_scores.message}")
     return CheckResult.of(champion_outcome(metric=rule["metric"], candidate=candidate,
                                            baseline=champion_scores.metrics.get(rule["metric"]), rule=rule,
-                                           champion_label=context.champion_label))
+                                           champion_label=context.champion_label),
+                          {**outcome.evidence(), "champion": champion_scores.evidence()})
 
 
 def _not_scored(dataset: dict, outcome: ScoreOutcome) -> CheckResult:
@@ -249,11 +256,11 @@ def _score(context: CheckContext, version: ModelVersion, dataset: dict) -> Score
         dataset_file = context.dataset_file(dataset)
     except FileNotFoundError as missing:
         return ScoreOutcome(status="error", metrics={}, message=str(missing))
+    except DatasetHashMismatch as mismatch:
+        return ScoreOutcome(status="failed", metrics={}, message=str(mismatch))
     return score_in_sandbox(
         model_dir=model_dir, dataset_path=dataset_file, dataset_format=dataset["file_format"],
         target_column=dataset["target_column"], task_type=dataset["task_type"],
-        timeout_seconds=settings.VALIDATION_SCORE_TIMEOUT_SECONDS,
-        memory_limit_mb=settings.VALIDATION_SCORE_MEMORY_MB,
     )
 
 
@@ -271,16 +278,32 @@ def _materialize_version(version: ModelVersion, target: Path) -> Path:
     return target
 
 
+class DatasetHashMismatch(Exception):
+    """The dataset's bytes are not the ones recorded when it was uploaded (or when the policy was frozen)."""
+
+
 def _materialize_dataset(dataset: dict, workdir: Path) -> Path:
+    """Copy the dataset out of its storage, verifying its hash against the row and the frozen snapshot."""
     row = ValidationDataset.objects.filter(pk=dataset["id"]).first()
     if row is None:
         raise FileNotFoundError(f"Validation dataset '{dataset['name']}' was deleted.")
-    storage = artifact_storage()
+    storage = dataset_storage()
     if not storage.exists(row.storage_path):
         raise FileNotFoundError(f"The file of validation dataset '{dataset['name']}' is missing from storage.")
     destination = workdir / f"dataset-{row.pk}.{row.file_format}"
+    digest = hashlib.sha256()
     with storage.open(row.storage_path, "rb") as source, open(destination, "wb") as sink:
-        shutil.copyfileobj(source, sink)
+        for chunk in iter(lambda: source.read(HASH_CHUNK_BYTES), b""):
+            digest.update(chunk)
+            sink.write(chunk)
+    found = digest.hexdigest()
+    frozen = dataset.get("content_hash", row.content_hash)
+    for label, recorded in (("recorded at upload", row.content_hash), ("frozen in the policy", frozen)):
+        if found != recorded:
+            destination.unlink()
+            raise DatasetHashMismatch(f"Validation dataset '{dataset['name']}' failed its hash check: its file hashes "
+                                      f"to sha256 {found[:12]}, the hash {label} is {recorded[:12]} (hash mismatch; "
+                                      "the file was changed on disk).")
     return destination
 
 

@@ -1,20 +1,20 @@
-"""Score a validation dataset with an MLflow model, inside the process `sandbox.score_in_sandbox` limits.
+"""Predict a validation dataset's features with an MLflow model, inside the sandbox `sandbox.score_in_sandbox` starts.
 
-Standalone on purpose: it imports nothing from Django or the registry (only the standard library, pandas, numpy,
-sklearn.metrics and mlflow), so the model's code never runs next to the registry's settings or connections.
+Standalone on purpose: it imports nothing from Django or the registry (only the standard library, pandas, numpy
+and mlflow), so the model's code never runs next to the registry's settings or connections. It never sees the
+labels and computes no metric: it writes the predictions to a .npy file (no pickle) that the worker reads.
 
-Protocol: one JSON job on stdin, one JSON result on stdout. Progress goes to stderr as lines starting with
-PHASE_MARKER, so the parent can say what was running when it had to stop the process.
+Protocol: one JSON job on stdin ({"model_dir", "features_path", "features_format", "predictions_path"}), one JSON
+answer on stdout ({"status", "message"}). Progress goes to stderr as lines starting with PHASE_MARKER, so the
+parent can say what was running when it had to stop the process.
 """
 import json
-import math
 import os
 import sys
 import traceback
 
 # Keep in step with sandbox.PHASE_MARKER (this script cannot import it).
 PHASE_MARKER = "score_child phase: "
-CLASSIFICATION = "classification"
 
 _current_phase = "starting the scoring process"
 
@@ -60,7 +60,7 @@ def read_dataset(path: str, file_format: str):
     except Exception as error:
         if caused_by_memory(error):
             raise
-        raise ScoringFailed(f"the dataset could not be read as {file_format}: {first_line(error)}") from error
+        raise ScoringFailed(f"the features could not be read as {file_format}: {first_line(error)}") from error
 
 
 def signature_features(features, schema):
@@ -73,75 +73,29 @@ def signature_features(features, schema):
     return features[[name for name in schema.input_names() if name in features.columns]]
 
 
-def prediction_values(predictions, rows: int):
-    """One prediction per row, as a 1-D numpy array."""
+def prediction_array(predictions):
+    """The predictions as a plain numpy array that np.save writes without pickle (text or numbers)."""
     import numpy as np
     import pandas as pd
 
-    if isinstance(predictions, pd.DataFrame):
-        if predictions.shape[1] != 1:
-            raise ScoringFailed(f"the model returned {predictions.shape[1]} columns per row; one prediction per row "
-                                "is needed")
+    if isinstance(predictions, pd.DataFrame) and predictions.shape[1] == 1:
         predictions = predictions.iloc[:, 0]
     values = np.asarray(predictions)
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values.ravel()
-    if values.ndim != 1:
-        raise ScoringFailed(f"the model's predictions have shape {values.shape}; one prediction per row is needed")
-    if len(values) != rows:
-        raise ScoringFailed(f"the model returned {len(values)} predictions for {rows} rows")
+    if values.dtype.kind == "O":
+        texts = all(isinstance(value, str) for value in values.ravel())
+        try:
+            values = values.astype(str if texts else float)
+        except (TypeError, ValueError) as error:
+            raise ScoringFailed(f"the model's predictions are neither numbers nor text: {first_line(error)}") from error
     return values
 
 
-def classification_metrics(target, predicted) -> dict[str, float]:
-    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
-
-    weighted = {"average": "weighted", "zero_division": 0}
-    return {
-        "accuracy": accuracy_score(target, predicted),
-        "precision": precision_score(target, predicted, **weighted),
-        "recall": recall_score(target, predicted, **weighted),
-        "f1": f1_score(target, predicted, **weighted),
-    }
-
-
-def regression_metrics(target, predicted) -> dict[str, float]:
+def predict(job: dict) -> dict:
     import numpy as np
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
-    try:
-        target = np.asarray(target, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise ScoringFailed(f"the target column is not numeric: {first_line(error)}") from error
-    try:
-        predicted = np.asarray(predicted, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise ScoringFailed(f"the model's predictions are not numbers: {first_line(error)}") from error
-    unusable = int((~np.isfinite(predicted)).sum())
-    if unusable:
-        raise ScoringFailed(f"the model returned {unusable} predictions that are NaN or infinite")
-    return {
-        "rmse": math.sqrt(mean_squared_error(target, predicted)),
-        "mae": mean_absolute_error(target, predicted),
-        "r2": r2_score(target, predicted),
-    }
-
-
-def score(job: dict) -> dict:
-    task_type = job["task_type"]
-    target_column = job["target_column"]
-
-    phase("reading the dataset")
-    dataset = read_dataset(job["dataset_path"], job["dataset_format"])
-    if target_column not in dataset.columns:
-        raise ScoringFailed(f"dataset has no target column '{target_column}'")
-    rows = len(dataset)
-    if rows == 0:
-        raise ScoringFailed("dataset has no rows")
-    missing_targets = int(dataset[target_column].isna().sum())
-    if missing_targets:
-        raise ScoringFailed(f"target column '{target_column}' is empty in {missing_targets} rows")
-    features = dataset.drop(columns=[target_column])
+    phase("reading the features")
+    features = read_dataset(job["features_path"], job["features_format"])
+    rows = len(features)
 
     phase("importing mlflow")
     import mlflow.pyfunc
@@ -162,18 +116,10 @@ def score(job: dict) -> dict:
         if caused_by_memory(error):
             raise
         raise ScoringFailed(f"the model could not score the dataset: {first_line(error)}") from error
-    predicted = prediction_values(predictions, rows)
 
-    phase("computing the metrics")
-    compute = classification_metrics if task_type == CLASSIFICATION else regression_metrics
-    try:
-        metrics = {name: float(value) for name, value in compute(dataset[target_column], predicted).items()}
-    except (TypeError, ValueError) as error:
-        raise ScoringFailed(f"the predictions cannot be compared with the target: {first_line(error)}") from error
-    not_finite = [name for name, value in metrics.items() if not math.isfinite(value)]
-    if not_finite:
-        raise ScoringFailed(f"the metrics are not finite numbers: {', '.join(not_finite)}")
-    return {"status": "ok", "metrics": metrics, "message": f"scored {rows} rows", "rows": rows}
+    phase("writing the predictions")
+    np.save(job["predictions_path"], prediction_array(predictions), allow_pickle=False)
+    return {"status": "ok", "message": f"predicted {rows} rows"}
 
 
 def main() -> int:
@@ -185,7 +131,7 @@ def main() -> int:
     sys.stdout = sys.stderr
     out_of_memory = False
     try:
-        result = score(json.loads(sys.stdin.read()))
+        result = predict(json.loads(sys.stdin.read()))
     except MemoryError:
         # Answered after the except block: until then the traceback keeps the frames that hold the memory.
         out_of_memory = True

@@ -35,10 +35,14 @@ class ModelVersionSummarySerializer(serializers.ModelSerializer):
     run_id = serializers.CharField(source="run.run_uuid", default=None)
     experiment_id = serializers.CharField(source="run.experiment_id", default=None)
     logged_model_id = serializers.CharField(default=None)
+    artifacts_held = serializers.BooleanField(read_only=True,
+                                              help_text="False for an external source (s3://, https://…): the "
+                                                        "registry records the URI but does not hold the files.")
 
     class Meta:
         model = ModelVersion
-        fields = ["model", "version", "stage", "status", "description", "source", "storage_location", "run_id",
+        fields = ["model", "version", "stage", "status", "description", "source", "storage_location",
+                  "artifacts_held", "run_id",
                   "experiment_id", "logged_model_id", "content_hash", "user_id", "aliases", "tags",
                   "creation_timestamp", "last_updated_timestamp"]
 

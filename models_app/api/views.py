@@ -37,7 +37,7 @@ class RegisteredModelViewSet(viewsets.ReadOnlyModelViewSet):
     admin's `force_reason`."""
 
     lookup_field = "name"
-    lookup_value_regex = "[^/]+"
+    lookup_value_converter = "str"
     pagination_class = cursor_pagination("name")
     serializer_class = serializers.RegisteredModelSummarySerializer
 
@@ -91,7 +91,7 @@ class RegisteredModelViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"model": model.name, "alias": alias, "at": at, "version": version})
 
     @extend_schema(request=serializers.AliasInputSerializer, parameters=[serializers.ForceReasonQuerySerializer])
-    @action(detail=True, methods=["put", "delete"], url_path=r"aliases/(?P<alias>[^/]+)")
+    @action(detail=True, methods=["put", "delete"], url_path="aliases/<str:alias>")
     def alias(self, request: Request, name: str, alias: str) -> Response:
         """PUT points the alias at a version; DELETE removes it (`?force_reason=` for a governance admin)."""
         model = registry_selectors.registered_model_get(name=name, actor=request.user)
@@ -111,7 +111,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Versions of one model, with lineage and history; transitions go through the stage service."""
 
     lookup_field = "version"
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "version"
     pagination_class = cursor_pagination("-version")
     serializer_class = serializers.ModelVersionSummarySerializer
 
@@ -159,6 +159,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     """The audit log; filters: model, actor, action, since, until (ISO times)."""
 
+    lookup_value_converter = "id"
     pagination_class = cursor_pagination("-id")
     serializer_class = serializers.AuditEventSerializer
 

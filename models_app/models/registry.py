@@ -45,6 +45,10 @@ class RegisteredModelTag(KeyValue):
         constraints = [models.UniqueConstraint(fields=["registered_model", "key"], name="model_tag_unique_key")]
 
 
+# The storage locations of files the registry holds itself start with this (models_app/services/artifacts.py).
+HELD_ARTIFACTS_SCHEME = "mlflow-artifacts:"
+
+
 class ModelVersion(models.Model):
     """One registered version of a model. Its stage changes only through model_version_transition_stage."""
 
@@ -102,6 +106,15 @@ class ModelVersion(models.Model):
     @property
     def name(self) -> str:
         return self.registered_model.name
+
+    @property
+    def artifacts_held(self) -> bool:
+        """Whether this registry holds the version's files (False: an external source, e.g. s3:// or https://).
+
+        Registration records an external source as the storage location itself; files in the registry's store are
+        recorded as `mlflow-artifacts:/<path>` (models_app/services/sources.py).
+        """
+        return self.storage_location.startswith(HELD_ARTIFACTS_SCHEME)
 
 
 class ModelVersionTag(KeyValue):

@@ -12,7 +12,7 @@ from django.db.models.lookups import Lookup
 
 from ..choices import Stage
 from ..exceptions import FilterSyntaxError
-from ..search_filter import PRESENCE_COMPARATORS, Clause, OrderClause, parse_order_by
+from ..search_filter import PRESENCE_COMPARATORS, Clause, FilterLimits, OrderClause, parse_order_by
 
 STRING = "string"
 KEY_STRING = "key string"  # a tag's or param's value: MLflow takes no IN lists there (logged models aside)
@@ -190,6 +190,8 @@ def ordered(queryset: models.QuerySet, spec: EntitySpec, order_by) -> models.Que
     """The queryset in the caller's order_by entries, then the entity's default order as tie-break."""
     if isinstance(order_by, str):
         order_by = [order_by]
+    # Each entry on a metric, param or tag is a join or a subquery: bounded like filter clauses.
+    FilterLimits.current().check_clauses(len(order_by or ()), "order_by entries")
     expressions = []
     for position, entry in enumerate(order_by or ()):
         queryset, expression = order_expression(queryset, spec, parse_order_by(entry), position=position)

@@ -10,19 +10,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import connection, transaction
 from django.db.models import Q
 
-from ..exceptions import InvalidParameter, InvalidState, NotFound
+from ..exceptions import InvalidParameter, InvalidState, NotFound, PermissionDenied
 from ..governance import current_governance
 from ..models import ModelVersion, RegisteredModel
+from ..models.registry import HELD_ARTIFACTS_SCHEME
 
-ARTIFACT_URI_SCHEME = "mlflow-artifacts:"
+ARTIFACT_URI_SCHEME = HELD_ARTIFACTS_SCHEME
 HASH_CHUNK_SIZE = 1024 * 1024
 # A folder's owner is named by its first parts: `<experiment>/<run>/artifacts`, `<experiment>/models/<model id>`.
 OWNER_PARTS = 3
+# Top folders of the store no client may read, write or list: validation datasets were stored there before they got
+# a storage root of their own (approvals.datasets_storage), and no artifact may pose as one now.
+RESERVED_TOP_FOLDERS = ("validation-datasets",)
 # Versions registered at a path while a write waited for its locks make it start over; this many times at most.
 WRITE_LOCK_ATTEMPTS = 5
 
@@ -44,6 +49,9 @@ def artifact_path_clean(path: str, *, allow_root: bool = False) -> str:
     cleaned = "/".join(parts)
     if not cleaned and not allow_root:
         raise InvalidParameter("Invalid artifact path: the path is empty.")
+    if parts and parts[0].casefold() in RESERVED_TOP_FOLDERS:
+        raise PermissionDenied(f"Artifact path {path!r} is in the reserved folder '{parts[0]}/': it holds no artifacts "
+                               "and cannot be read or written.")
     return cleaned
 
 
@@ -67,7 +75,11 @@ def artifact_write(*, path: str, stream: IO[bytes], actor=None, entry_point: str
     clean = artifact_path_clean(path)
     storage = artifact_storage()
     with _write_guarded(clean, actor=actor, entry_point=entry_point):
-        storage.save(clean, File(stream, name=posixpath.basename(clean)))
+        try:
+            storage.save(clean, File(stream, name=posixpath.basename(clean)))
+        except SuspiciousFileOperation:
+            # A symbolic link on the way leads out of the store (models_app/storage.py).
+            raise InvalidParameter(f"Invalid artifact path: '{clean}' leads out of the artifact store.") from None
     return storage.size(clean)
 
 

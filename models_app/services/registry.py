@@ -1,15 +1,14 @@
 """Writes to registered models and model versions: creation, numbering, tags, deletion."""
-import re
 
 from django.db import IntegrityError, transaction
 
 from ..choices import AuditAction, ModelVersionStatus
 from ..exceptions import AlreadyExists, InvalidParameter, NotFound
 from ..governance import ModelChange, ModelChangeKind, PermissionLevel, current_governance
-from ..models import LoggedModel, ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag, Run
+from ..models import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelTag
 from ..models.base import now_ms
 from ..naming import name_normalize
-from .artifacts import artifact_path_clean, artifact_path_to_uri, artifact_uri_to_path, artifacts_content_hash
+from .artifacts import artifact_uri_to_path, artifacts_content_hash
 from .audit import audit_record
 from .common import (
     MAX_NAME_LENGTH,
@@ -20,10 +19,8 @@ from .common import (
     username_of,
     validate_key_value,
 )
+from .sources import model_version_source_resolve
 from .stages import alias_history_record
-
-_RUNS_URI = re.compile(r"^runs:/(?P<run_id>[0-9a-fA-F]{32})(?:/(?P<path>.*))?$")
-_LOGGED_MODEL_URI = re.compile(r"^models:/(?P<model_id>m-[0-9a-fA-F]{32})/?$")
 
 
 def _audit_model(action, *, registered_model, actor, entry_point, details=None, object_type="registered_model",
@@ -185,58 +182,6 @@ def registered_model_delete_tag(*, registered_model: RegisteredModel, key: str, 
             raise NotFound(f"No tag with name: {key} in registered model with name {registered_model.name}")
         _audit_model(AuditAction.REGISTERED_MODEL_TAG_DELETED, registered_model=registered_model, actor=actor,
                      entry_point=entry_point, details={"key": key})
-
-
-def model_version_source_resolve(*, source: str, run_id: str | None, model_id: str | None):
-    """Find where a new version's files are and which run and logged model it comes from.
-
-    Returns (storage_location, run, logged_model). `models:/m-…` resolves to the logged model's
-    artifact location; `runs:/<run>/<path>` to the run's folder, or to the logged model of that
-    run named <path> (MLflow 3 keeps models outside run folders).
-    """
-    source = require_text(source, "source", max_length=1000)
-    logged_model = _logged_model_or_none(model_id)
-    run = _run_or_none(run_id)
-    location = source
-    if match := _LOGGED_MODEL_URI.match(source):
-        logged_model = _logged_model_or_none(match["model_id"])
-        location = logged_model.artifact_location
-    elif match := _RUNS_URI.match(source):
-        run = _run_or_none(match["run_id"], required=True)
-        sub_path = artifact_path_clean(match["path"] or "", allow_root=True)
-        if logged_model is None:
-            logged_model = run.logged_models.filter(name=sub_path).order_by("-creation_timestamp_ms").first()
-        location = logged_model.artifact_location if logged_model else f"{run.artifact_uri}/{sub_path}".rstrip("/")
-    elif artifact_uri_to_path(source) is None and run is None and logged_model is None:
-        raise InvalidParameter(
-            f"Invalid model version source: '{source}'. Use runs:/<run_id>/<path>, models:/<model_id> or an "
-            "mlflow-artifacts:/ URI, or pass the run_id of the run that produced it."
-        )
-    if run is None and logged_model is not None:
-        run = logged_model.source_run
-    storage_path = artifact_uri_to_path(location)
-    if storage_path is not None:
-        # One spelling per folder (`mlflow-artifacts://host/x` is `mlflow-artifacts:/x`), so lookups by location match.
-        location = artifact_path_to_uri(storage_path)
-    return location, run, logged_model
-
-
-def _run_or_none(run_id, *, required=False):
-    if not run_id:
-        return None
-    run = Run.objects.filter(pk=run_id).first()
-    if run is None and required:
-        raise NotFound(f"Run with id={run_id} not found")
-    return run
-
-
-def _logged_model_or_none(model_id):
-    if not model_id:
-        return None
-    logged_model = LoggedModel.objects.select_related("source_run").filter(pk=model_id).first()
-    if logged_model is None:
-        raise NotFound(f"Logged model with ID '{model_id}' not found.")
-    return logged_model
 
 
 def model_version_create(

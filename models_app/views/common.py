@@ -24,9 +24,15 @@ def found_or_404(read: Callable, **kwargs):
         raise Http404(error.message) from None
 
 
+# Pages past this one are empty for any registry we serve; clamping keeps OFFSET within what the database holds
+# (`?page=99999999999999999999999` used to fail with "bigint out of range").
+MAX_PAGE_NUMBER = 1_000_000
+
+
 def page_number(request: HttpRequest) -> int:
+    """`?page=` as 1 … MAX_PAGE_NUMBER: anything unreadable is page 1, anything larger the last page we serve."""
     try:
-        return max(1, int(request.GET.get("page", 1)))
+        return min(max(1, int(request.GET.get("page", 1))), MAX_PAGE_NUMBER)
     except ValueError:
         return 1
 

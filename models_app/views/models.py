@@ -1,4 +1,6 @@
 """Registered model pages: the searchable list, one model's page, its description, version comparison."""
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -6,7 +8,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ..choices import EntryPoint
-from ..exceptions import RegistryError
+from ..converters import INTEGER_MAX
+from ..exceptions import InvalidParameter, RegistryError
 from ..governance import current_governance
 from ..selectors.pages_registry import (
     MODEL_SORTS,
@@ -81,7 +84,7 @@ def registeredmodel_description(request, name: str):
 @require_GET
 def registeredmodel_compare(request, name: str):
     model = found_or_404(registered_model_get, name=name, actor=request.user)
-    numbers = [_version_number(request.GET.get(side)) for side in ("left", "right")]
+    numbers = [_version_number(request.GET.get(side), side) for side in ("left", "right")]
     pair, rows = ([None, None], [])
     if all(numbers):
         pair, rows = model_versions_compare(registered_model=model, left=numbers[0], right=numbers[1])
@@ -91,5 +94,10 @@ def registeredmodel_compare(request, name: str):
                             "models_app/partials/version_compare.html", context)
 
 
-def _version_number(value) -> int | None:
-    return int(value) if value and str(value).isdigit() else None
+def _version_number(value: str | None, side: str) -> int | None:
+    """`?left=` / `?right=`: empty means not chosen yet; anything but a version number is a 400 saying so."""
+    if not value:
+        return None
+    if not re.fullmatch("[0-9]{1,10}", value) or not 1 <= int(value) <= INTEGER_MAX:
+        raise InvalidParameter(f"'{side}' must be a version number between 1 and {INTEGER_MAX}, got '{value[:40]}'.")
+    return int(value)

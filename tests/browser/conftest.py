@@ -22,6 +22,33 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
 
 
+# Reported through the console by an init script (init scripts are not subject to the page's policy).
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`Content-Security-Policy violation: ${event.violatedDirective} blocked ${event.blockedURI} `
+                + `at ${event.sourceFile}:${event.lineNumber} (${event.sample})`);
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """Every browser test fails if the page breaks the Content-Security-Policy (an inline script, style, eval…).
+
+    A test that provokes a violation on purpose empties the list before it ends.
+    """
+    violations: list[str] = []
+    if "page" not in request.fixturenames:
+        yield violations
+        return
+    page = request.getfixturevalue("page")
+    page.add_init_script(_REPORT_VIOLATIONS)
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text else None)
+    yield violations
+    assert violations == [], violations
+
+
 @pytest.fixture
 def screenshot():
     """Save a full-page screenshot of `page` as test-output/screenshots/<name>.png."""

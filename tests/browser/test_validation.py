@@ -34,7 +34,7 @@ def validated(transactional_db, owner, reviewer):
                   metric_thresholds=[{"metric": "accuracy", "op": ">=", "value": 0.9}],
                   champion_thresholds=[{"metric": "accuracy", "greater_is_better": True,
                                         "min_absolute_change": 0.05}],
-                  validation_datasets=[upload_iris_dataset(actor=owner)], actor=None, entry_point=EntryPoint.PAGE)
+                  validation_datasets=[upload_iris_dataset(actor=None)], actor=None, entry_point=EntryPoint.PAGE)
     return candidate
 
 

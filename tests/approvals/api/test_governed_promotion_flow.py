@@ -95,9 +95,9 @@ def test_with_validation_required_a_good_candidate_is_promoted_and_a_worse_one_b
     iris_frame().sample(frac=0.3, random_state=0).to_csv(holdout, index=False)
     holdout.name = "holdout.csv"
     holdout.seek(0)
-    _ok(as_owner.post("/api/v1/validation-datasets/", {"name": "iris-holdout", "file": holdout,
-                                                       "target_column": "target", "task_type": "classification"},
-                      format="multipart"), 201)
+    _ok(_client_with_token(admin_user)[0].post(
+        "/api/v1/validation-datasets/", {"name": "iris-holdout", "file": holdout, "target_column": "target",
+                                         "task_type": "classification"}, format="multipart"), 201)
     _ok(_client_with_token(admin_user)[0].post("/api/v1/policies/", {
         "name": POLICY_NAME, "model_pattern": "iris_classifier", "protected_stages": ["Production"],
         "required_approvals": 2, "approver_group": "prod-approvers", "require_validation": True,

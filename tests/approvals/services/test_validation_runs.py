@@ -153,7 +153,7 @@ def test_without_a_champion_only_the_absolute_threshold_applies(prod_policy, iri
 
 
 def test_load_and_score_scores_the_dataset_and_applies_the_thresholds(prod_policy, iris, owner):
-    dataset = upload_iris_dataset(actor=owner)
+    dataset = upload_iris_dataset(actor=None)
     policy_update(policy=prod_policy, actor=None, entry_point=API, validation_datasets=[dataset],
                   metric_thresholds=ACCURACY_AT_LEAST_90)
     good = register_iris_version(iris.name, actor=owner)
@@ -168,7 +168,7 @@ def test_load_and_score_scores_the_dataset_and_applies_the_thresholds(prod_polic
 
 
 def test_a_dataset_without_the_signature_columns_fails_the_score_checks(prod_policy, iris, owner):
-    dataset = upload_iris_dataset(actor=owner, name="iris-no-petals", drop=("petal width (cm)",),
+    dataset = upload_iris_dataset(actor=None, name="iris-no-petals", drop=("petal width (cm)",),
                                   file_format="parquet")
     policy_update(policy=prod_policy, actor=None, entry_point=API, validation_datasets=[dataset],
                   metric_thresholds=ACCURACY_AT_LEAST_90)

@@ -22,11 +22,11 @@ from sklearn.metrics import (
     recall_score,
 )
 
+from approvals.validation.isolation import sandbox_environment
 from approvals.validation.sandbox import (
     CLASSIFICATION_METRICS,
     REGRESSION_METRICS,
     metrics_for_task,
-    sandbox_environment,
     score_in_sandbox,
 )
 
@@ -256,7 +256,7 @@ def test_sandbox_environment_is_an_allow_list_without_secrets(monkeypatch, tmp_p
         "MKL_NUM_THREADS": "1",
         "MLFLOW_DISABLE_TELEMETRY": "true",
     }
-    assert not set(SECRET_NAMES) & set(sandbox_environment())
+    assert not set(SECRET_NAMES) & set(sandbox_environment(Path("/tmp")))
 
 
 def test_the_model_sees_no_secret_of_the_parent(monkeypatch, python_model_save, tmp_path):

@@ -29,6 +29,7 @@ WORKER_TIMINGS = {
     "VALIDATION_HEARTBEAT_SECONDS": "1",
     "VALIDATION_HEARTBEAT_TIMEOUT_SECONDS": "4",
     "VALIDATION_MAINTENANCE_INTERVAL_SECONDS": "1",
+    "AUDIT_CHECKPOINT_INTERVAL_SECONDS": "1",
 }
 
 
@@ -224,6 +225,10 @@ def celery_processes(broker, transactional_db, settings, tmp_path):
         CELERY_BROKER_URL=broker.url, DATABASE_URL=_test_database_url(),
         # where this test's artifact storage writes (tests/conftest.py's _fast_settings); no S3 for the children
         ARTIFACTS_ROOT=str(settings.STORAGES["artifacts"]["OPTIONS"]["location"]), ARTIFACTS_S3_BUCKET="",
+        VALIDATION_DATASET_ROOT=str(settings.STORAGES["validation_datasets"]["OPTIONS"]["location"]),
+        # the test's audit key and checkpoint file, so that the children's checkpoints are the test's
+        AUDIT_HMAC_KEY=settings.AUDIT_HMAC_KEY, AUDIT_CHECKPOINT_PATH=str(settings.AUDIT_CHECKPOINT_PATH),
+        AUDIT_CHECKPOINT_S3_BUCKET="",
         DJANGO_SETTINGS_MODULE="registry_site.settings", **WORKER_TIMINGS)
     env.pop("REDIS_URL", None)
     processes = CeleryProcesses(env=env, folder=tmp_path)

@@ -8,13 +8,8 @@ messages; every wait polls the database (or a log) up to a deadline.
 import contextlib
 import os
 import signal
-import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
-import cloudpickle
 import mlflow.pyfunc
 import pandas as pd
 import pytest
@@ -23,12 +18,13 @@ from rest_framework.test import APIClient
 from approvals.choices import CheckStatus, ReviewRequestStatus, ValidationStatus
 from approvals.models import ValidationRun
 from approvals.services import policy_update, review_request_approve, review_request_create, validation_run_create
-from models_app.services.artifacts import artifact_write
-from models_app.services.experiments import experiment_create
-from models_app.services.registry import model_version_create
-from models_app.services.runs import MetricPoint, run_create, run_log_batch
 from tests.approvals.conftest import API
-from tests.approvals.validation_support import iris_classifier, register_iris_version, upload_iris_dataset
+from tests.approvals.validation_support import (
+    iris_classifier,
+    register_iris_version,
+    register_python_model_version,
+    upload_iris_dataset,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -90,29 +86,6 @@ def kill_process_group_of(leader: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         if os.getpgid(leader) == leader:  # the sandbox leads its own group; never kill a group it merely joined
             os.killpg(leader, signal.SIGKILL)
-
-
-def register_python_model_version(model_name: str, python_model, *, actor, accuracy: float):
-    """Store `python_model` in MLflow's format through the artifact service and register it; its source run
-    logged `accuracy`."""
-    path = f"1/models/m-worker-{uuid.uuid4().hex}/artifacts"
-    module = sys.modules[type(python_model).__module__]
-    with tempfile.TemporaryDirectory() as folder:
-        local = Path(folder) / "model"
-        # By value: the sandbox runs `python -I` elsewhere, where the test modules cannot be imported.
-        cloudpickle.register_pickle_by_value(module)
-        try:
-            mlflow.pyfunc.save_model(str(local), python_model=python_model, pip_requirements=[])
-        finally:
-            cloudpickle.unregister_pickle_by_value(module)
-        for file in sorted(p for p in local.rglob("*") if p.is_file()):
-            with open(file, "rb") as handle:
-                artifact_write(path=f"{path}/{file.relative_to(local).as_posix()}", stream=handle, actor=None)
-    experiment = experiment_create(name=f"worker-tests-{uuid.uuid4().hex[:8]}", actor=actor, entry_point=API)
-    run = run_create(experiment=experiment, actor=actor, run_name="train-slow-loading")
-    run_log_batch(run=run, metrics=[MetricPoint(key="accuracy", value=accuracy, timestamp=1)])
-    return model_version_create(name=model_name, source=f"mlflow-artifacts:/{path}", run_id=run.pk, actor=actor,
-                                entry_point=API)
 
 
 def checks_of(run) -> list[tuple[str, str]]:
@@ -185,12 +158,12 @@ def test_a_worse_candidate_fails_its_run_which_the_api_explains_and_which_blocks
 def test_a_run_whose_worker_is_killed_mid_run_is_queued_again_by_beat_and_finished_by_the_next_worker(
         validated_policy, iris, owner, celery_processes):
     first_worker = celery_processes.worker()
-    dataset = upload_iris_dataset(actor=owner)
+    dataset = upload_iris_dataset(actor=None)
     policy_update(policy=validated_policy, actor=None, entry_point=API, validation_datasets=[dataset])
     estimator, features, target = iris_classifier()
     version = register_python_model_version(
         iris.name, SlowLoadingClassifier(estimator, SLOW_LOAD_SECONDS), actor=owner,
-        accuracy=float((estimator.predict(features) == target).mean()))
+        metrics={"accuracy": float((estimator.predict(features) == target).mean())})
     run = validation_run_create(version=version, actor=owner, entry_point=API, stage="Production")
 
     wait_for_run(run.pk, celery_processes, until=lambda run: run.status == ValidationStatus.RUNNING, what="RUNNING")
@@ -208,7 +181,9 @@ def test_a_run_whose_worker_is_killed_mid_run_is_queued_again_by_beat_and_finish
     assert (run.status, run.summary, run.attempts) == (ValidationStatus.PASSED, "All 4 checks passed.", 2)
     assert checks_of(run) == [("Artifact integrity", "PASSED"), ("Run metric accuracy >= 0.9", "PASSED"),
                               ("Load and score on iris-holdout", "PASSED"), ("iris-holdout: accuracy >= 0.9", "PASSED")]
-    assert run.checks.get(name="Load and score on iris-holdout").message == "scored 150 rows"
+    scored = run.checks.get(name="Load and score on iris-holdout")
+    # The worker confined the model in bubblewrap, and says so in the evidence.
+    assert (scored.message, scored.details["isolation"]) == ("scored 150 rows (sandbox: bubblewrap)", "bubblewrap")
     # Beat's dispatcher took the silent run back and sent it again: no redelivery of the lost message.
     second_worker.wait_for_log(TASK_SUCCEEDED.format(task=r"approvals\.dispatch_validation_runs",
                                                      result=r"\{'requeued': 1, 'gave_up': 0, 'sent': 1\}"))

@@ -111,13 +111,11 @@ def test_it_refuses_a_local_path_source_without_a_run():
 
 
 @pytest.mark.django_db
-def test_it_accepts_a_local_path_source_with_the_run_that_produced_it():
+def test_it_refuses_a_local_path_outside_the_artifact_root_even_with_a_run():
     run = RunFactory()
 
-    version = _register(RegisteredModelFactory().name, source="/tmp/model", run_id=run.run_uuid)
-
-    assert version.run == run
-    assert version.content_hash == ""
+    with pytest.raises(InvalidParameter, match="Invalid model version source: '/tmp/model'"):
+        _register(RegisteredModelFactory().name, source="/tmp/model", run_id=run.run_uuid)
 
 
 @pytest.mark.django_db

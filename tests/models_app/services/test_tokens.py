@@ -2,6 +2,7 @@ import base64
 import hashlib
 
 import pytest
+from django.test import RequestFactory
 from django.utils import timezone
 
 from models_app.authentication import CredentialsError, user_from_authorization_header
@@ -11,6 +12,10 @@ from models_app.services.tokens import api_token_authenticate, api_token_create
 from tests.models_app.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _request():
+    return RequestFactory().get("/api/2.0/mlflow/experiments/search")
 
 
 def _basic(username, secret):
@@ -60,19 +65,19 @@ def test_it_refuses_an_unknown_token(owner):
 def test_it_reads_a_bearer_token_header(owner):
     raw, _token = api_token_create(user=owner, entry_point=EntryPoint.PAGE)
 
-    assert user_from_authorization_header(f"Bearer {raw}") == owner
+    assert user_from_authorization_header(f"Bearer {raw}", request=_request()) == owner
 
 
 def test_it_reads_basic_with_a_password():
     user = UserFactory(username="analyst")
 
-    assert user_from_authorization_header(_basic("analyst", "user-pass")) == user
+    assert user_from_authorization_header(_basic("analyst", "user-pass"), request=_request()) == user
 
 
 def test_it_reads_basic_with_a_token_as_password(owner):
     raw, _token = api_token_create(user=owner, entry_point=EntryPoint.PAGE)
 
-    assert user_from_authorization_header(_basic("owner", raw)) == owner
+    assert user_from_authorization_header(_basic("owner", raw), request=_request()) == owner
 
 
 @pytest.mark.parametrize("header", [
@@ -83,14 +88,14 @@ def test_it_reads_basic_with_a_token_as_password(owner):
 ])
 def test_it_refuses_wrong_credentials(owner, header):
     with pytest.raises(CredentialsError):
-        user_from_authorization_header(header)
+        user_from_authorization_header(header, request=_request())
 
 
 def test_it_refuses_a_token_sent_under_another_username(owner, outsider):
     raw, _token = api_token_create(user=owner, entry_point=EntryPoint.PAGE)
 
     with pytest.raises(CredentialsError, match="for user 'outsider'"):
-        user_from_authorization_header(_basic("outsider", raw))
+        user_from_authorization_header(_basic("outsider", raw), request=_request())
 
 
 def test_it_refuses_basic_with_the_password_of_an_inactive_user(owner):
@@ -98,8 +103,8 @@ def test_it_refuses_basic_with_the_password_of_an_inactive_user(owner):
     owner.save(update_fields=["is_active"])
 
     with pytest.raises(CredentialsError):
-        user_from_authorization_header(_basic("owner", "owner-pass"))
+        user_from_authorization_header(_basic("owner", "owner-pass"), request=_request())
 
 
 def test_it_answers_none_without_a_header():
-    assert user_from_authorization_header("") is None
+    assert user_from_authorization_header("", request=_request()) is None
