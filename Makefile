@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/registry
 TEST_WORKERS ?= 2
 
-.PHONY: run test install install-dev lint migrations-check clean
+.PHONY: run test bench install install-dev lint migrations-check clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: install-dev
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run -v0
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(BIN)/pytest -n $(TEST_WORKERS) --create-db $(PYTEST_ARGS)
+
+# Side by side with MLflow's server (installs mlflow in var/bench/); not part of `make test`. BENCH_SCALE=0.1 for a look.
+bench: install-dev
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/compare.py
 
 lint: install-dev
 	$(BIN)/ruff check .
