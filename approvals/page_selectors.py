@@ -20,14 +20,14 @@ UNSUCCESSFUL_CHECK_STATUSES = (CheckStatus.FAILED, CheckStatus.ERROR)
 def _with_evidence(queryset: QuerySet[ReviewRequest]) -> QuerySet[ReviewRequest]:
     latest_run = (ValidationRun.objects.filter(review_request=OuterRef("pk")).order_by("-created_at", "-id")
                   .values("pk")[:1])
-    return (queryset.select_related("registered_model", "requester", "model_version__run")
-            .prefetch_related("model_version__run__latest_metrics",
-                              Prefetch("reviews", queryset=Review.objects.order_by("created_at", "id")))
+    return (queryset.select_related("registered_model", "requester")
+            .prefetch_related(Prefetch("reviews", queryset=Review.objects.order_by("created_at", "id")))
             .annotate(latest_validation_id=Subquery(latest_run)))
 
 
 def review_requests_with_evidence(queryset: QuerySet[ReviewRequest]) -> list[ReviewRequest]:
-    """Attach to each request: approvals so far and required, its version's metrics and the target's occupant's."""
+    """Attach to each request: approvals so far and required, the figures recorded when it was opened (the
+    candidate's and the champion's then: never recomputed), the target's occupant now, its latest validation."""
     requests = list(_with_evidence(queryset))
     occupants = _occupants_of(requests)
     validations = _validation_runs_by_id([request.latest_validation_id for request in requests])
@@ -35,11 +35,13 @@ def review_requests_with_evidence(queryset: QuerySet[ReviewRequest]) -> list[Rev
         request.approval_count = sum(1 for review in request.reviews.all()
                                      if review.decision == ReviewDecision.APPROVE)
         request.approvals_required = request.policy_snapshot.get("required_approvals", 1)
-        request.candidate_metrics = _metrics_of(request.model_version)
-        occupant = occupants.get((request.registered_model_id, request.target_stage or f"@{request.target_alias}"))
-        request.occupant = occupant
-        request.occupant_metrics = _metrics_of(occupant)
-        request.metric_keys = sorted(set(request.candidate_metrics) | set(request.occupant_metrics))
+        target = request.target_stage or f"@{request.target_alias}"
+        request.occupant = occupants.get((request.registered_model_id, target))
+        recorded = request.evidence or {}
+        request.candidate_metrics = (recorded.get("candidate") or {}).get("metrics", {})
+        request.champion_recorded = recorded.get("champion")
+        request.champion_metrics = (request.champion_recorded or {}).get("metrics", {})
+        request.metric_keys = sorted(set(request.candidate_metrics) | set(request.champion_metrics))
         request.validation = validations.get(request.latest_validation_id)
     return requests
 
@@ -67,26 +69,20 @@ def validation_run_digest(run: ValidationRun) -> ValidationRun:
     return run
 
 
-def _metrics_of(version: ModelVersion | None) -> dict[str, float]:
-    if version is None or version.run is None:
-        return {}
-    return {row.key: row.value for row in version.run.latest_metrics.all()}
-
-
 def _occupants_of(requests: list[ReviewRequest]) -> dict[tuple[int, str], ModelVersion]:
-    """{(model id, "Production" or "@alias"): the version there now}, in two queries for all requests."""
+    """{(model id, "Production" or "@alias"): the version there now}, in two queries for all requests (a request for
+    both is keyed by its stage)."""
     model_ids = {request.registered_model_id for request in requests}
     stages = {request.target_stage for request in requests if request.target_stage}
     aliases = {request.target_alias for request in requests if request.target_alias}
     found: dict[tuple[int, str], ModelVersion] = {}
     if not model_ids:
         return found
-    in_stage = (ModelVersion.objects.filter(registered_model_id__in=model_ids, stage__in=stages)
-                .select_related("run").prefetch_related("run__latest_metrics").order_by("version"))
+    in_stage = ModelVersion.objects.filter(registered_model_id__in=model_ids, stage__in=stages).order_by("version")
     for version in in_stage:
         found[(version.registered_model_id, version.stage)] = version  # the newest wins, as MLflow's latest
     pointers = (RegisteredModelAlias.objects.filter(registered_model_id__in=model_ids, alias__in=aliases)
-                .select_related("model_version__run").prefetch_related("model_version__run__latest_metrics"))
+                .select_related("model_version"))
     for pointer in pointers:
         found[(pointer.registered_model_id, f"@{pointer.alias}")] = pointer.model_version
     return found

@@ -31,6 +31,7 @@ from .page_selectors import (
     validation_runs_of_version,
     validation_targets_of,
 )
+from .policy_text import policy_terms
 from .selectors import review_request_inbox_for
 from .services import (
     review_request_approve,
@@ -84,7 +85,8 @@ def _readable_request(request, pk: int) -> ReviewRequest:
 def reviewrequest_detail(request, pk: int):
     found = _readable_request(request, pk)
     [evidence] = review_requests_with_evidence(ReviewRequest.objects.filter(pk=found.pk))
-    return render(request, "approvals/reviewrequest_detail.html", {"review_request": evidence})
+    terms = policy_terms(evidence.policy_snapshot) if evidence.policy_snapshot else []
+    return render(request, "approvals/reviewrequest_detail.html", {"review_request": evidence, "policy_terms": terms})
 
 
 @login_required

@@ -63,8 +63,8 @@ class ReviewRequestCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         action = attrs["action"]
-        if action == ReviewAction.MOVE and bool(attrs["stage"]) == bool(attrs["alias"]):
-            raise serializers.ValidationError("A move names exactly one of 'stage' or 'alias'.")
+        if action == ReviewAction.MOVE and not (attrs["stage"] or attrs["alias"]):
+            raise serializers.ValidationError("A move names a 'stage', an 'alias', or both (applied together).")
         if action in (ReviewAction.MOVE, ReviewAction.DELETE_VERSION) and attrs["version"] is None:
             raise serializers.ValidationError({"version": f"A '{action}' request names a version."})
         if action == ReviewAction.REMOVE_ALIAS and not attrs["alias"]:

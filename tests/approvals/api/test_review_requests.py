@@ -35,9 +35,7 @@ def test_it_opens_a_review_request_with_its_evidence(client_as, prod_policy, iri
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ({"model": "iris_classifier", "version": 1}, "A move names exactly one of 'stage' or 'alias'."),
-    ({"model": "iris_classifier", "version": 1, "stage": "Production", "alias": "champion"},
-     "A move names exactly one of 'stage' or 'alias'."),
+    ({"model": "iris_classifier", "version": 1}, "A move names a 'stage', an 'alias', or both (applied together)."),
     ({"model": "iris_classifier", "stage": "Production"}, "A 'move' request names a version."),
 ])
 def test_it_answers_400_naming_what_is_wrong_in_the_body(client_as, prod_policy, owner, body, message):
