@@ -1,13 +1,14 @@
 """Reads for the approvals pages: review requests with the evidence a reviewer needs, and validation runs with
 their checks, each in a bounded number of queries."""
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from models_app.choices import Stage
 from models_app.exceptions import NotFound
 from models_app.models import ModelVersion, RegisteredModelAlias
 
-from .choices import CheckKind, CheckStatus, ReviewDecision, ReviewRequestStatus
+from .choices import OPEN_REVIEW_STATUSES, CheckKind, CheckStatus, ReviewDecision, ReviewRequestStatus
 from .models import Review, ReviewRequest, ValidationCheck, ValidationRun
+from .policy_text import policy_terms
 from .selectors import policy_effective, validation_runs_visible
 
 RECENT_LIMIT = 20
@@ -125,3 +126,27 @@ def validation_targets_of(version: ModelVersion) -> list[str]:
     aliases = set(RegisteredModelAlias.objects.filter(registered_model=model).values_list("alias", flat=True))
     aliases |= set(policy.protected_aliases if policy is not None else [])
     return [Stage.STAGING.value, Stage.PRODUCTION.value, *(f"@{alias}" for alias in sorted(aliases))]
+
+
+def policy_panel_of(registered_model) -> dict:
+    """What protects a model, for its pages: the governing policy in words, who holds each protected stage and
+    alias now (with a warning for an alias on an Archived version), and the open requests. Five queries at most."""
+    policy = policy_effective(registered_model=registered_model)
+    if policy is None:
+        return {"policy": None}
+    holders = ModelVersion.objects.filter(registered_model=registered_model, stage__in=policy.protected_stages)
+    pointers = (RegisteredModelAlias.objects.filter(registered_model=registered_model,
+                                                    alias__in=policy.protected_aliases).select_related("model_version"))
+    by_alias = {pointer.alias: pointer.model_version for pointer in pointers}
+    by_stage: dict[str, list[int]] = {}
+    for version in holders.order_by("version"):
+        by_stage.setdefault(version.stage, []).append(version.version)
+    open_requests = (ReviewRequest.objects.filter(registered_model=registered_model, status__in=OPEN_REVIEW_STATUSES)
+                     .annotate(approval_count=Count("reviews", filter=Q(reviews__decision=ReviewDecision.APPROVE)))
+                     .order_by("created_at", "id"))
+    return {
+        "policy": policy, "terms": policy_terms(policy.snapshot()),
+        "stage_holders": [(stage, by_stage.get(stage, [])) for stage in policy.protected_stages],
+        "alias_holders": [(alias, by_alias.get(alias)) for alias in policy.protected_aliases],
+        "open_requests": list(open_requests),
+    }

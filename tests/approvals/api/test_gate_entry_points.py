@@ -16,6 +16,8 @@ from tests.approvals.conftest import API
 pytestmark = pytest.mark.django_db
 POLICY_NAMED = "Policy 'prod-gate' protects"
 HOW_TO_ASK = "Open a review request: POST /api/v1/review-requests/"
+# Browser users (the admin, the pages) are told which button to press, never which endpoint to call.
+HOW_TO_ASK_IN_A_BROWSER = "Use “Request promotion” on the version's page to ask for it."
 
 
 def _bearer(user) -> dict:
@@ -60,11 +62,11 @@ def _admin_action(client, user, version):
 
 
 ENTRY_POINTS = {
-    "mlflow transition-stage": (_mlflow_transition, 403, "PERMISSION_DENIED: "),
-    "mlflow alias set": (_mlflow_alias, 403, "PERMISSION_DENIED: "),
-    "native transition": (_native_transition, 403, "PERMISSION_DENIED: "),
-    "native alias": (_native_alias, 403, "PERMISSION_DENIED: "),
-    "admin action": (_admin_action, 200, "was not moved to Production: "),
+    "mlflow transition-stage": (_mlflow_transition, 403, "PERMISSION_DENIED: ", HOW_TO_ASK),
+    "mlflow alias set": (_mlflow_alias, 403, "PERMISSION_DENIED: ", HOW_TO_ASK),
+    "native transition": (_native_transition, 403, "PERMISSION_DENIED: ", HOW_TO_ASK),
+    "native alias": (_native_alias, 403, "PERMISSION_DENIED: ", HOW_TO_ASK),
+    "admin action": (_admin_action, 200, "was not moved to Production: ", HOW_TO_ASK_IN_A_BROWSER),
 }
 
 
@@ -73,12 +75,14 @@ def test_it_refuses_a_move_into_a_protected_target_from_every_entry_point(client
                                                                           owner, entry_point):
     permission_set(registered_model=iris, user=owner, level=PermissionLevel.CAN_MANAGE, actor=None, entry_point=API)
     version = make_version(iris)
-    attempt, status, prefix = ENTRY_POINTS[entry_point]
+    attempt, status, prefix, how_to_ask = ENTRY_POINTS[entry_point]
     answered, message = attempt(client, owner, version)
     assert answered == status
     assert prefix in message
     assert POLICY_NAMED in message
-    assert HOW_TO_ASK in message
+    assert how_to_ask in message
+    if how_to_ask == HOW_TO_ASK_IN_A_BROWSER:
+        assert "/api/v1/" not in message
     version.refresh_from_db()
     assert version.stage == "None"
     assert not RegisteredModelAlias.objects.filter(alias="champion").exists()
