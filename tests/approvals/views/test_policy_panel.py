@@ -58,7 +58,7 @@ def test_the_version_panel_marks_protected_targets(login, owner, gate_policy):
     # Production (the current stage), @champion beside it and @champion's Remove control.
     assert panel.count('class="lock"') == 3
     assert "— keep Production —" in panel
-    assert "None 🔒 protected: needs approval" in panel  # leaving Production is governed too
+    assert "None (protected: needs approval)" in panel  # leaving Production is governed too
 
 
 def test_choosing_a_protected_stage_offers_a_request_with_the_stranded_alias(login, owner, gate_policy):
