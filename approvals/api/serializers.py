@@ -49,9 +49,10 @@ class ReviewRequestDetailSerializer(ReviewRequestSummarySerializer):
 
 
 class ReviewRequestCreateSerializer(serializers.Serializer):
-    """`move` (the default): a version into `stage` (entering it, or leaving a protected one for it) or behind
-    `alias`; `remove_alias`: remove `alias`; `delete_version`: delete `version`; `delete_model`; `rename_model`
-    to `new_name`."""
+    """`move` (the default): a version into `stage` (entering it, or leaving a protected one for it), behind
+    `alias`, or both at once (`stage` Production and `alias` champion: approved once, applied together);
+    `remove_alias`: remove `alias`; `delete_version`: delete `version`; `delete_model`; `rename_model` to
+    `new_name`."""
 
     model = serializers.CharField()
     action = serializers.ChoiceField(choices=ReviewAction.values, required=False, default=ReviewAction.MOVE)

@@ -8,7 +8,8 @@ from django.urls import reverse
 from approvals.choices import ReviewRequestStatus
 from approvals.models import ReviewRequest
 from approvals.services import review_request_approve
-from models_app.models import ModelVersion
+from models_app.models import ModelVersion, RegisteredModel
+from models_app.services.stages import registered_model_alias_set
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +99,22 @@ def test_a_refused_request_is_shown_in_page_words(login, owner, pending):
     body = html.unescape(response.content.decode())
     assert f"Request promotion refused: An open review request (#{pending.pk}) already asks for Production" in body
     assert "/api/v1/" not in body
+
+
+@pytest.mark.parametrize("aliases", [1, 8])
+def test_the_version_page_and_its_confirmation_run_a_bounded_number_of_queries(login, owner, gate_policy, aliases,
+                                                                               django_assert_max_num_queries):
+    model = RegisteredModel.objects.get(name="iris_classifier")
+    for number in range(aliases - 1):
+        registered_model_alias_set(registered_model=model, alias=f"extra{number}", version_number=1, actor=owner,
+                                   entry_point="page")
+    client = login(owner)
+    # session, user, the version (with its model), source run with metrics/params/tags, logged model, stage
+    # history, policies (the panel's locks), the version's aliases and tags, the artifact listing: as many for
+    # one alias as for eight.
+    with django_assert_max_num_queries(16):
+        assert client.get(reverse("models_app:modelversion", args=["iris_classifier", 1])).status_code == 200
+    # The review step reads the version twice (before and after the would-be change) and the stranded aliases.
+    with django_assert_max_num_queries(20):
+        response = client.post(_stage(2), {"step": "review", "stage": "Production"}, HTTP_HX_REQUEST="true")
+    assert ">Request promotion</button>" in response.content.decode()
