@@ -39,7 +39,7 @@ class ReviewRequestDetailSerializer(ReviewRequestSummarySerializer):
     validation = serializers.SerializerMethodField()
 
     class Meta(ReviewRequestSummarySerializer.Meta):
-        fields = [*ReviewRequestSummarySerializer.Meta.fields, "content_hash", "policy_snapshot",
+        fields = [*ReviewRequestSummarySerializer.Meta.fields, "content_hash", "policy_snapshot", "evidence",
                   "version_stage_at_request", "reviews", "validation"]
 
     def get_validation(self, request) -> dict | None:

@@ -184,3 +184,4 @@ def test_it_opens_one_request_for_a_stage_and_an_alias(client_as, prod_policy, o
     body = response.json()
     assert (body["target"], body["target_stage"], body["target_alias"]) == ("Production + @champion", "Production",
                                                                            "champion")
+    assert body["evidence"] == {"target": "Production", "candidate": {"version": 1, "metrics": {}}, "champion": None}
