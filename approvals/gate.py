@@ -18,6 +18,7 @@ from models_app.governance import (
     ModelChange,
     ModelChangeKind,
     PermissionLevel,
+    Protection,
     StageChange,
 )
 from models_app.models import ModelVersion, RegisteredModel
@@ -45,6 +46,7 @@ from .selectors import (
 from .services.common import review_request_supersede
 from .services.experiment_permissions import experiment_permission_grant_creator, experiment_permission_require
 from .services.permissions import permission_grant_creator, permission_require
+from .services.review_requests import review_request_create
 from .services.supersession import (
     review_requests_supersede_after_alias_change,
     review_requests_supersede_after_stage_change,
@@ -193,6 +195,25 @@ class ApprovalsGovernance(Governance):
         return deployment_job_ids(registered_models) if registered_models else {}
     def audit_object_url(self, event) -> str:
         return audit_object_url(event)
+    def protection_of(self, registered_model: RegisteredModel) -> Protection | None:
+        policy = policy_effective(registered_model=registered_model)
+        if policy is None:
+            return None
+        return Protection(policy_name=policy.name, stages=tuple(policy.protected_stages),
+                          aliases=tuple(policy.protected_aliases), archive_previous=policy.archive_previous)
+
+    def review_request_open(self, *, version: ModelVersion, actor, entry_point: str, stage: str = "",
+                            alias: str = "", remove_alias: bool = False, comment: str = "") -> str:
+        action = ReviewAction.REMOVE_ALIAS if remove_alias else ReviewAction.MOVE
+        opened = review_request_create(version=None if remove_alias else version,
+                                       registered_model=version.registered_model, action=action,
+                                       stage=stage or None, alias=alias or None, comment=comment,
+                                       actor=actor, entry_point=entry_point)
+        quorum = opened.policy_snapshot.get("required_approvals", 1)
+        group = opened.policy_snapshot.get("approver_group")
+        who = f" from group '{group}'" if group else ""
+        return (f"Review request #{opened.pk} opened for {opened.target_label}: it waits for {quorum} "
+                f"approval{'s' if quorum != 1 else ''}{who}.")
 
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         permission_grant_creator(registered_model=registered_model, actor=actor, entry_point=EntryPoint.SYSTEM)
@@ -233,8 +254,9 @@ def _gate(policy: ApprovalPolicy, change, *, what: str, protected: str, body: di
     elif change.force_reason.strip():
         _break_glass(policy, change, what=what)
     else:
-        raise PermissionDenied(_protected_message(policy, change, what=what, protected=protected, body=body,
-                                                  validates=validates))
+        message, page_message = _protected_message(policy, change, what=what, protected=protected, body=body,
+                                                   validates=validates)
+        raise PermissionDenied(message, page_message=page_message)
 
 
 def _approved_request_check(request_id: int, *, change, what: str, matches, entering_version, validates) -> None:
@@ -294,7 +316,8 @@ def _model_of(change) -> RegisteredModel:
 
 
 def _protected_message(policy: ApprovalPolicy, change, *, what: str, protected: str, body: dict,
-                       validates: bool) -> str:
+                       validates: bool) -> tuple[str, str]:
+    """The refusal for API clients (the request to send) and for browser users (the button to press)."""
     model_name = _model_of(change).name
     if policy.approver_group_id:
         approvers = f"group '{policy.approver_group.name}'"
@@ -303,11 +326,15 @@ def _protected_message(policy: ApprovalPolicy, change, *, what: str, protected: 
         level = approval_level(action=action, from_stage=getattr(change, "from_stage", ""),
                                to_stage=getattr(change, "to_stage", ""))
         approvers = f"users with {level.name} on the model"
-    message = (
-        f"Policy '{policy.name}' protects {protected} of model '{model_name}': {what} needs "
-        f"{policy.required_approvals} approval(s) from {approvers}. Open a review request: "
-        f"{API_HINT} {json.dumps(body)}."
-    )
-    if policy.require_validation and validates:
-        message += " The policy also requires a passed validation run, which opening the request starts."
-    return message
+    needs = (f"Policy '{policy.name}' protects {protected} of model '{model_name}': {what} needs "
+             f"{policy.required_approvals} approval(s) from {approvers}.")
+    validation = (" The policy also requires a passed validation run, which opening the request starts."
+                  if policy.require_validation and validates else "")
+    return (f"{needs} Open a review request: {API_HINT} {json.dumps(body)}.{validation}",
+            f"{needs} Use “{_page_action(body)}” on the version's page to ask for it.{validation}")
+
+
+def _page_action(body: dict) -> str:
+    """The button a browser user presses for the refused change (see the version page's stage and alias panel)."""
+    leaving = body.get("action") == ReviewAction.REMOVE_ALIAS.value
+    return "Request removal" if leaving else "Request promotion" if "version" in body else "Request review"

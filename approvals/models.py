@@ -226,6 +226,10 @@ class ReviewRequest(models.Model):
                                related_name="review_requests")
     policy_snapshot = models.JSONField(default=dict)
     content_hash = models.CharField(max_length=64, blank=True)
+    # What the reviewers are shown, frozen when an entry is requested (see selectors.review_request_evidence): the
+    # candidate's source-run metrics and the champion then (the target's occupant) with its metrics. Pages show
+    # these, never the current occupant: the evidence of a decision does not change after it.
+    evidence = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -234,9 +238,9 @@ class ReviewRequest(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
+                # A move targets a stage, an alias, or both (Production + @champion, applied together).
                 condition=(models.Q(action=ReviewAction.MOVE)
-                           & ((models.Q(target_stage="") & ~models.Q(target_alias=""))
-                              | (~models.Q(target_stage="") & models.Q(target_alias=""))))
+                           & (~models.Q(target_stage="") | ~models.Q(target_alias="")))
                 | (models.Q(action=ReviewAction.REMOVE_ALIAS) & models.Q(target_stage="") & ~models.Q(target_alias=""))
                 | (models.Q(action__in=[ReviewAction.DELETE_VERSION, ReviewAction.DELETE_MODEL])
                    & models.Q(target_stage="", target_alias=""))
@@ -297,7 +301,7 @@ def change_label(action: str, *, stage: str, alias: str, new_name: str, version_
     if action == ReviewAction.MOVE:
         if is_stage_exit(action, stage, protected_stages):
             return f"remove from {stage_at_request} (to {stage})"
-        return stage or f"@{alias}"
+        return " + ".join(target for target in (stage, f"@{alias}" if alias else "") if target)
     return {
         ReviewAction.REMOVE_ALIAS: f"remove @{alias}",
         ReviewAction.DELETE_VERSION: f"delete version {version_number}",

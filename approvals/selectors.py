@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 
 from models_app.governance import ExperimentLevel, PermissionLevel, level_for_stage_change
-from models_app.models import Experiment, ModelVersion, RegisteredModel
+from models_app.models import Experiment, LatestMetric, ModelVersion, RegisteredModel
 from models_app.naming import name_normalize
 from models_app.services.artifacts import artifact_uri_to_path, artifacts_content_hash
 
@@ -302,6 +302,27 @@ def target_occupant(*, registered_model: RegisteredModel, stage: str = "", alias
     if alias:
         return versions.filter(aliases__alias=alias).first()
     return None
+
+
+def review_request_evidence(*, version: ModelVersion, stage: str = "", alias: str = "") -> dict:
+    """The figures a request for `version` into `stage` (or behind `alias`) is judged on, as they are now: its
+    source-run metrics, and the champion (the target's occupant, the stage's when both are named) with its own.
+    Recorded on the request when it is opened; three queries."""
+    champion = target_occupant(registered_model=version.registered_model, stage=stage, alias=alias,
+                               excluding=version)
+    return {
+        "target": stage or f"@{alias}",
+        "candidate": {"version": version.version, "metrics": _latest_metrics(version)},
+        "champion": ({"version": champion.version, "stage": champion.stage, "metrics": _latest_metrics(champion)}
+                     if champion is not None else None),
+    }
+
+
+def _latest_metrics(version: ModelVersion) -> dict[str, float]:
+    if version.run_id is None:
+        return {}
+    rows = LatestMetric.objects.filter(run_id=version.run_id).values_list("key", "value")
+    return {key: value for key, value in sorted(rows)}
 
 
 def validation_runs_visible(user) -> QuerySet[ValidationRun]:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("requests/<id:pk>/approve/", views.reviewrequest_approve, name="reviewrequest_approve"),
     path("requests/<id:pk>/reject/", views.reviewrequest_reject, name="reviewrequest_reject"),
     path("requests/<id:pk>/cancel/", views.reviewrequest_cancel, name="reviewrequest_cancel"),
+    path("models/<str:name>/policy/", views.model_policy, name="model_policy"),
     path("models/<str:name>/versions/<version:version>/requests/", views.version_requests, name="version_requests"),
     path("models/<str:name>/versions/<version:version>/validation/", views.version_validation,
          name="version_validation"),

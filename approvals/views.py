@@ -22,6 +22,7 @@ from models_app.views.common import attempt, flash_outcome, found_or_404
 from .models import ReviewRequest
 from .page_selectors import (
     VERSION_RUNS_SHOWN,
+    policy_panel_of,
     review_requests_mine,
     review_requests_of_version,
     review_requests_recently_decided,
@@ -31,6 +32,7 @@ from .page_selectors import (
     validation_runs_of_version,
     validation_targets_of,
 )
+from .policy_text import policy_terms
 from .selectors import review_request_inbox_for
 from .services import (
     review_request_approve,
@@ -44,6 +46,8 @@ from .services import (
 DECISIONS = {"approve": (review_request_approve, "approved"), "reject": (review_request_reject, "rejected")}
 # Sent with a response that created validation runs elsewhere on the page: the version's Validation section reloads.
 VALIDATION_CHANGED_EVENT = "validation-runs-changed"
+# Sent when this section opened a request: the policy panel reloads (the stage panel's own event reloads both).
+POLICY_PANEL_CHANGED_EVENT = "policy-panel-changed"
 # htmx stops polling an element whose request is answered with this status.
 HTMX_STOP_POLLING = 286
 
@@ -84,7 +88,8 @@ def _readable_request(request, pk: int) -> ReviewRequest:
 def reviewrequest_detail(request, pk: int):
     found = _readable_request(request, pk)
     [evidence] = review_requests_with_evidence(ReviewRequest.objects.filter(pk=found.pk))
-    return render(request, "approvals/reviewrequest_detail.html", {"review_request": evidence})
+    terms = policy_terms(evidence.policy_snapshot) if evidence.policy_snapshot else []
+    return render(request, "approvals/reviewrequest_detail.html", {"review_request": evidence, "policy_terms": terms})
 
 
 @login_required
@@ -171,7 +176,8 @@ def version_requests(request, name: str, version: int):
     response = _version_requests_render(request, _version_requests_context(found, error=error, notice=notice,
                                                                             form=form))
     if opened:
-        response["HX-Trigger"] = VALIDATION_CHANGED_EVENT  # opening a request started a validation run
+        # Opening a request started a validation run, and the policy panel lists open requests.
+        response["HX-Trigger"] = f"{VALIDATION_CHANGED_EVENT}, {POLICY_PANEL_CHANGED_EVENT}"
     return response
 
 
@@ -258,3 +264,14 @@ def validation_run_repeat_view(request, name: str, version: int, pk: int):
     ), refused="Not repeated")
     notice = f"Validation run #{pk} repeated as run #{repeated.pk}." if repeated else ""
     return _validation_outcome(request, found, error=error, notice=notice)
+
+
+@login_required
+@require_GET
+def model_policy(request, name: str):
+    """The policy panel of a model's and its versions' pages: what protects the model, who holds each protected
+    target, who approves, what must pass, the open requests (reloaded when the page opens a request)."""
+    model = found_or_404(registered_model_get, name=name, actor=request.user)
+    context = {"model": model, **policy_panel_of(model)}
+    template = "approvals/partials/policy_panel.html" if request.htmx else "approvals/model_policy.html"
+    return render(request, template, context)

@@ -9,9 +9,11 @@ class RegistryError(Exception):
     error_code = "INTERNAL_ERROR"
     http_status = 500
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, page_message: str = ""):
         super().__init__(message)
         self.message = message
+        # The same refusal for a browser user, when the API's wording (an endpoint to call) would not help them.
+        self.page_message = page_message or message
 
 
 class InvalidParameter(RegistryError):

@@ -113,6 +113,22 @@ class ModelChange:
     force_reason: str = ""
 
 
+@dataclass(frozen=True)
+class Protection:
+    """What a policy protects on one model, for pages to mark before anyone is refused."""
+
+    policy_name: str
+    stages: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    archive_previous: bool = False  # a promotion archives the stage's previous occupant (its aliases stay)
+
+    def protects_stage(self, stage: str) -> bool:
+        return stage in self.stages
+
+    def protects_alias(self, alias: str) -> bool:
+        return alias in self.aliases
+
+
 class Governance:
     """Default answers: everything allowed. Methods raise a RegistryError to refuse."""
 
@@ -179,6 +195,17 @@ class Governance:
         """The page of an audit event's object of a kind governance records (review requests, policies…); ""
         when it has none. From the event's columns alone: the audit log calls it once per row."""
         return ""
+    def protection_of(self, registered_model: RegisteredModel) -> Protection | None:
+        """What protects the model's stages and aliases (None: nothing; every change applies directly)."""
+        return None
+
+    def review_request_open(self, *, version: ModelVersion, actor, entry_point: str, stage: str = "",
+                            alias: str = "", remove_alias: bool = False, comment: str = "") -> str:
+        """Ask for a governed change of `version` (into or out of `stage`, pointing or removing `alias`); returns
+        what was opened, in words, for the page."""
+        from .exceptions import InvalidParameter
+
+        raise InvalidParameter("Nothing governs this registry: change stages and aliases directly.")
 
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         """Inside the creating transaction (e.g. grant the creator CAN_MANAGE)."""

@@ -40,7 +40,7 @@ class ReviewRequestDetailSerializer(ReviewRequestSummarySerializer):
     validation = serializers.SerializerMethodField()
 
     class Meta(ReviewRequestSummarySerializer.Meta):
-        fields = [*ReviewRequestSummarySerializer.Meta.fields, "content_hash", "policy_snapshot",
+        fields = [*ReviewRequestSummarySerializer.Meta.fields, "content_hash", "policy_snapshot", "evidence",
                   "version_stage_at_request", "reviews", "validation"]
 
     def get_validation(self, request) -> dict | None:
@@ -50,9 +50,10 @@ class ReviewRequestDetailSerializer(ReviewRequestSummarySerializer):
 
 
 class ReviewRequestCreateSerializer(serializers.Serializer):
-    """`move` (the default): a version into `stage` (entering it, or leaving a protected one for it) or behind
-    `alias`; `remove_alias`: remove `alias`; `delete_version`: delete `version`; `delete_model`; `rename_model`
-    to `new_name`."""
+    """`move` (the default): a version into `stage` (entering it, or leaving a protected one for it), behind
+    `alias`, or both at once (`stage` Production and `alias` champion: approved once, applied together);
+    `remove_alias`: remove `alias`; `delete_version`: delete `version`; `delete_model`; `rename_model` to
+    `new_name`."""
 
     model = serializers.CharField()
     action = serializers.ChoiceField(choices=ReviewAction.values, required=False, default=ReviewAction.MOVE)
@@ -64,8 +65,8 @@ class ReviewRequestCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         action = attrs["action"]
-        if action == ReviewAction.MOVE and bool(attrs["stage"]) == bool(attrs["alias"]):
-            raise serializers.ValidationError("A move names exactly one of 'stage' or 'alias'.")
+        if action == ReviewAction.MOVE and not (attrs["stage"] or attrs["alias"]):
+            raise serializers.ValidationError("A move names a 'stage', an 'alias', or both (applied together).")
         if action in (ReviewAction.MOVE, ReviewAction.DELETE_VERSION) and attrs["version"] is None:
             raise serializers.ValidationError({"version": f"A '{action}' request names a version."})
         if action == ReviewAction.REMOVE_ALIAS and not attrs["alias"]:

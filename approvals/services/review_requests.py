@@ -32,6 +32,7 @@ from ..selectors import (
     policy_effective,
     policy_for_name,
     review_request_approvers,
+    review_request_evidence,
     review_request_open_for,
     validation_blocker,
     validation_run_latest,
@@ -78,6 +79,7 @@ def review_request_create(*, actor, entry_point: str, version: ModelVersion | No
     )
     if request.is_entry:
         request.content_hash = version_content_hash(plan.version)
+        request.evidence = review_request_evidence(version=plan.version, stage=plan.stage, alias=plan.alias)
     try:
         with transaction.atomic():
             request.save()
@@ -142,6 +144,8 @@ def _plan(action: ReviewAction, *, model, version, stage, alias, new_name) -> _P
                                    "alias; delete it directly.")
         return _Plan(action=action, model=model, policy=policy, version=version)
     stage, alias = _target_parse(stage, alias)
+    if stage and alias:
+        return _plan_stage_and_alias(model=model, policy=policy, version=version, stage=stage, alias=alias)
     if stage:
         if policy is None or not (policy.protects_stage(stage) or policy.protects_stage(version.stage)):
             leaving = (f" (nor {version.stage}, which version {version.version} is in)"
@@ -158,10 +162,31 @@ def _plan(action: ReviewAction, *, model, version, stage, alias, new_name) -> _P
     return _Plan(action=action, model=model, policy=policy, version=version, stage=stage, alias=alias)
 
 
+def _plan_stage_and_alias(*, model, policy, version, stage: str, alias: str) -> _Plan:
+    """One request for a stage and an alias together (Production + @champion): the policy must protect both, and
+    the version must not hold either yet (ask for the other one alone)."""
+    uncovered = [target for target, covered in ((stage, policy is not None and policy.protects_stage(stage)),
+                                                (f"@{alias}", policy is not None and policy.protects_alias(alias)))
+                 if not covered]
+    if uncovered:
+        raise InvalidParameter(
+            f"A request for a stage and an alias together needs a policy protecting both; "
+            f"{' and '.join(uncovered)} of model '{model.name}' {'is' if len(uncovered) == 1 else 'are'} not "
+            "protected. Change what is unprotected directly and ask for the other alone.")
+    if version.stage == stage:
+        raise InvalidState(f"Version {version.version} of model '{model.name}' is already in {stage}; "
+                           f"ask for @{alias} alone.")
+    if version.aliases.filter(alias=alias).exists():
+        raise InvalidState(f"Alias @{alias} of model '{model.name}' already points to version {version.version}; "
+                           f"ask for {stage} alone.")
+    return _Plan(action=ReviewAction.MOVE, model=model, policy=policy, version=version, stage=stage, alias=alias)
+
+
 def _target_parse(stage, alias) -> tuple[str, str]:
-    if bool(stage) == bool(alias):
-        raise InvalidParameter("A review request targets exactly one of 'stage' or 'alias'.")
-    return (stage_parse(stage).value, "") if stage else ("", alias_validate(alias))
+    if not stage and not alias:
+        raise InvalidParameter("A review request targets a 'stage', an 'alias', or both (e.g. Production and "
+                               "champion).")
+    return (stage_parse(stage).value if stage else "", alias_validate(alias) if alias else "")
 
 
 def _refuse_already_open(plan: _Plan) -> None:
@@ -384,13 +409,15 @@ def _change_apply(request: ReviewRequest, *, actor) -> None:
     version = (ModelVersion.objects.select_related("registered_model").get(pk=request.model_version_id)
                if request.model_version_id else None)
     governed = {"actor": actor, "entry_point": EntryPoint.REVIEW_REQUEST, "review_request_id": request.pk}
-    if request.action == ReviewAction.MOVE and request.target_stage:
-        model_version_transition_stage(
-            version=version, to_stage=request.target_stage, reason=f"review request #{request.pk}",
-            archive_existing=request.is_entry and request.policy_snapshot["archive_previous"], **governed)
-    elif request.action == ReviewAction.MOVE:
-        registered_model_alias_set(registered_model=model, alias=request.target_alias, version_number=version.version,
-                                   **governed)
+    if request.action == ReviewAction.MOVE:
+        # Stage first, then the alias, in the caller's transaction: a request for both applies both or neither.
+        if request.target_stage:
+            model_version_transition_stage(
+                version=version, to_stage=request.target_stage, reason=f"review request #{request.pk}",
+                archive_existing=request.is_entry and request.policy_snapshot["archive_previous"], **governed)
+        if request.target_alias:
+            registered_model_alias_set(registered_model=model, alias=request.target_alias,
+                                       version_number=version.version, **governed)
     elif request.action == ReviewAction.REMOVE_ALIAS:
         registered_model_alias_delete(registered_model=model, alias=request.target_alias, **governed)
     elif request.action == ReviewAction.DELETE_VERSION:

@@ -54,7 +54,8 @@ def champion_outcome(*, metric: str, candidate: float | None, baseline: float | 
     direction = "higher" if better else "lower"
     requirements, failures = [], []
     if candidate is None or math.isnan(candidate):
-        return Outcome(False, "missing", _describe(rule, baseline), f"The candidate has no metric '{metric}'.")
+        return Outcome(False, "missing", champion_rule_describe(rule, baseline),
+                       f"The candidate has no metric '{metric}'.")
     threshold = rule.get("threshold")
     if threshold is not None:
         requirements.append(f"{'>=' if better else '<='} {format_number(threshold)}")
@@ -63,7 +64,7 @@ def champion_outcome(*, metric: str, candidate: float | None, baseline: float | 
     absolute, relative = rule.get("min_absolute_change"), rule.get("min_relative_change")
     if absolute is not None or relative is not None:
         if baseline is None or math.isnan(baseline):
-            return Outcome(False, format_number(candidate), _describe(rule, baseline),
+            return Outcome(False, format_number(candidate), champion_rule_describe(rule, baseline),
                            f"The champion ({champion_label}) has no metric '{metric}' to compare with.")
         if absolute is not None:
             bound = shift(baseline, absolute)
@@ -92,7 +93,7 @@ def champion_outcome(*, metric: str, candidate: float | None, baseline: float | 
     return Outcome(passed, format_number(candidate), "; ".join(requirements), message)
 
 
-def _describe(rule: dict, baseline: float | None) -> str:
+def champion_rule_describe(rule: dict, baseline: float | None) -> str:
     parts = []
     if rule.get("threshold") is not None:
         parts.append(f"{'>=' if rule['greater_is_better'] else '<='} {format_number(rule['threshold'])}")

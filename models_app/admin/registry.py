@@ -29,7 +29,7 @@ class ServiceDeletionMixin:
         try:
             self.service_delete(obj, actor=request.user)
         except RegistryError as error:
-            self.message_user(request, f"{obj} was not deleted: {error.message}", level=messages.ERROR)
+            self.message_user(request, f"{obj} was not deleted: {error.page_message}", level=messages.ERROR)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
@@ -120,7 +120,7 @@ class ModelVersionAdmin(ReadableRowsMixin, ServiceDeletionMixin, admin.ModelAdmi
                 model_version_transition_stage(version=version, to_stage=stage, actor=request.user,
                                                entry_point=EntryPoint.ADMIN)
             except RegistryError as error:
-                self.message_user(request, f"{version} was not moved to {stage.label}: {error.message}",
+                self.message_user(request, f"{version} was not moved to {stage.label}: {error.page_message}",
                                   level=messages.ERROR)
             else:
                 self.message_user(request, f"{version} moved to {stage.label}.", level=messages.SUCCESS)

@@ -48,7 +48,7 @@ def attempt(action: Callable[[], object], *, refused: str) -> tuple[object | Non
     try:
         return action(), ""
     except RegistryError as refusal:
-        return None, f"{refused}: {refusal.message}"
+        return None, f"{refused}: {refusal.page_message}"
 
 
 def flash_outcome(request: HttpRequest, *, error: str, notice: str) -> None:

@@ -19,6 +19,7 @@ from ..selectors.pages_registry import (
     registered_model_timeline,
 )
 from ..selectors.registry import registered_model_get
+from ..selectors.target_changes import alias_warnings
 from ..services.registry import registered_model_update
 from .common import found_or_404, page_number, page_or_fragment, query_without
 
@@ -43,12 +44,15 @@ def registeredmodel_list(request):
 def registeredmodel(request, name: str):
     model, versions = found_or_404(registered_model_page, name=name, actor=request.user, page=page_number(request))
     verdicts = current_governance().version_verdicts(list(versions.object_list))
+    aliases = list(model.aliases.select_related("model_version").order_by("alias"))
     for version in versions.object_list:
         version.validation_verdict = verdicts.get(version.pk, "")
     context = {
         "model": model,
         "versions": versions,
         "timeline": registered_model_timeline(registered_model=model),
+        "model_aliases": aliases,
+        "alias_warnings": alias_warnings(aliases),
         "editing": request.GET.get("edit") == "1",
     }
     return page_or_fragment(request, "models_app/registeredmodel.html",

@@ -58,7 +58,10 @@ def test_it_opens_a_model_and_a_version_and_changes_the_stage(logged_in, registr
     expect(lineage).to_contain_text("iris_classifier experiment")
     screenshot(page, "version")
     page.get_by_label("Move to stage").select_option("Staging")
-    page.get_by_role("button", name="Change stage").click()
+    page.get_by_role("button", name="Continue…").click()
+    expect(page.locator("#confirm-change")).to_contain_text("Move version 2 from None to Staging?")
+    expect(page.locator("#version-stage .current-stage .badge")).to_have_text("None")  # nothing changed yet
+    page.get_by_role("button", name="Confirm change").click()
     expect(page.locator("#version-stage .current-stage .badge")).to_have_text("Staging")
     expect(page.locator("#version-stage")).to_contain_text("Version 2 moved to Staging.")
     expect(page.locator("#lineage-stage .badge")).to_have_text("Staging")

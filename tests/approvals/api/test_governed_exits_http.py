@@ -6,6 +6,7 @@ import html
 import pytest
 from django.contrib.auth.models import Permission
 
+from approvals.models import ReviewRequest
 from approvals.services import permission_set
 from models_app.choices import EntryPoint
 from models_app.governance import PermissionLevel
@@ -76,12 +77,6 @@ def _admin_delete_model(client, user, version):
     return response.status_code, html.unescape(response.content.decode())
 
 
-def _page_form(client, user, version):
-    client.force_login(user)
-    response = client.post(f"/models/{MODEL}/versions/{version.version}/stage/", {"stage": "None"}, follow=True)
-    return response.status_code, html.unescape(response.content.decode())
-
-
 EXITS = {
     "mlflow demote": (_mlflow("post", "model-versions/transition-stage",
                               {"name": MODEL, "version": "{v}", "stage": "None"}), 403),
@@ -99,7 +94,6 @@ EXITS = {
     "admin archive action": (_admin_action, 200),
     "admin delete version": (_admin_delete_version, 200),
     "admin delete model": (_admin_delete_model, 200),
-    "page stage form": (_page_form, 200),
 }
 
 
@@ -160,3 +154,20 @@ def test_a_governance_admin_breaks_glass_through_the_native_api(client, champion
     response = client.delete(f"/api/v1/models/{MODEL}/?force_reason=incident%207", **_bearer(admin_user))
     assert response.status_code == 204
     assert not RegisteredModel.objects.exists()
+
+
+@pytest.mark.parametrize(("form", "asked"), [
+    ({"stage": "None"}, {"action": "move", "target_stage": "None"}),
+    ({"stage": "Archived"}, {"action": "move", "target_stage": "Archived"}),
+    ({"remove_alias": "champion"}, {"action": "remove_alias", "target_alias": "champion"}),
+])
+def test_the_page_panel_confirmed_at_once_asks_for_removal_instead_of_leaving(client, champion, owner, form, asked):
+    client.force_login(owner)
+    response = client.post(f"/models/{MODEL}/versions/{champion.version}/stage/", {"step": "confirm", **form},
+                           follow=True)
+    assert response.status_code == 200
+    assert "Review request #" in html.unescape(response.content.decode())
+    champion.refresh_from_db()
+    assert champion.stage == "Production"
+    assert RegisteredModelAlias.objects.get(alias="champion").model_version_id == champion.pk
+    assert ReviewRequest.objects.filter(**asked).count() == 1

@@ -35,9 +35,7 @@ def test_it_opens_a_review_request_with_its_evidence(client_as, prod_policy, iri
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ({"model": "iris_classifier", "version": 1}, "A move names exactly one of 'stage' or 'alias'."),
-    ({"model": "iris_classifier", "version": 1, "stage": "Production", "alias": "champion"},
-     "A move names exactly one of 'stage' or 'alias'."),
+    ({"model": "iris_classifier", "version": 1}, "A move names a 'stage', an 'alias', or both (applied together)."),
     ({"model": "iris_classifier", "stage": "Production"}, "A 'move' request names a version."),
 ])
 def test_it_answers_400_naming_what_is_wrong_in_the_body(client_as, prod_policy, owner, body, message):
@@ -180,3 +178,14 @@ def test_it_lists_requests_in_bounded_queries(client_as, prod_policy, iris, make
     with django_assert_max_num_queries(6):
         response = client.get(URL, {"page_size": 50})
     assert len(response.json()["results"]) == rows
+
+
+def test_it_opens_one_request_for_a_stage_and_an_alias(client_as, prod_policy, owner, iris, make_version):
+    make_version(iris)
+    response = client_as(owner).post(URL, {"model": "iris_classifier", "version": 1, "stage": "Production",
+                                           "alias": "champion"}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["target"], body["target_stage"], body["target_alias"]) == ("Production + @champion", "Production",
+                                                                           "champion")
+    assert body["evidence"] == {"target": "Production", "candidate": {"version": 1, "metrics": {}}, "champion": None}

@@ -77,10 +77,9 @@ def test_it_refuses_a_second_open_request_for_the_same_version_and_target(prod_p
         _ask(version, owner)
 
 
-@pytest.mark.parametrize("target", [{}, {"stage": "Production", "alias": "champion"}])
-def test_it_needs_exactly_one_target(prod_policy, iris, make_version, owner, target):
-    with pytest.raises(InvalidParameter, match="exactly one of 'stage' or 'alias'"):
-        review_request_create(version=make_version(iris), actor=owner, entry_point=API, **target)
+def test_it_needs_a_target(prod_policy, iris, make_version, owner):
+    with pytest.raises(InvalidParameter, match="targets a 'stage', an 'alias', or both"):
+        review_request_create(version=make_version(iris), actor=owner, entry_point=API)
 
 
 def test_it_refuses_requests_from_users_who_cannot_read_the_model(settings, prod_policy, iris, make_version, outsider):

@@ -94,6 +94,7 @@ def _page_urls(demo, pending) -> dict[str, str]:
         "approvals:reviewrequest_detail": reverse("approvals:reviewrequest_detail", args=[pending.pk]),
         "approvals:reviewrequest_validation": reverse("approvals:reviewrequest_validation", args=[pending.pk]),
         "approvals:version_requests": reverse("approvals:version_requests", args=version),
+        "approvals:model_policy": reverse("approvals:model_policy", args=[model]),
         "approvals:version_validation": reverse("approvals:version_validation", args=version),
     }
 

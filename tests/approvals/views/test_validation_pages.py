@@ -184,7 +184,7 @@ def test_a_run_of_another_version_cannot_be_repeated_from_this_one(login, owner,
 def test_opening_a_review_request_makes_the_validation_section_reload(login, owner, gate_policy):
     response = login(owner).post(reverse("approvals:version_requests", args=["iris_classifier", 2]),
                                  {"stage": "Production"}, HTTP_HX_REQUEST="true")
-    assert response["HX-Trigger"] == "validation-runs-changed"
+    assert response["HX-Trigger"] == "validation-runs-changed, policy-panel-changed"
     fragment = login(owner).get(_url(), HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="validation-runs-changed from:body"' in fragment
     assert "review request #" in fragment and "Queued" in fragment

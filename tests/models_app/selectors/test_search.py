@@ -464,11 +464,11 @@ def test_logged_model_search_takes_in_lists_on_tags_as_mlflow_does(experiment):
 def test_it_filters_experiments_by_id_as_mlflow_does(owner):
     first = experiment_create(name="first-by-id", actor=owner, entry_point=EntryPoint.SYSTEM)
     second = experiment_create(name="second-by-id", actor=owner, entry_point=EntryPoint.SYSTEM)
-    names = lambda text: sorted(e.name for e in experiment_search(filter_string=text).items)  # noqa: E731
+    names = lambda text: sorted(e.name for e in experiment_search(actor=None, filter_string=text).items)  # noqa: E731
     assert names(f"experiment_id = '{first.pk}'") == ["first-by-id"]
     assert names(f"experiment_id IN ('{first.pk}', '{second.pk}')") == ["first-by-id", "second-by-id"]
     assert "first-by-id" not in names(f"experiment_id != '{first.pk}'")
     with pytest.raises(FilterSyntaxError, match="Invalid experiment ID 'x'. Experiment ID must be a valid integer."):
-        experiment_search(filter_string="experiment_id = 'x'")
+        experiment_search(actor=None, filter_string="experiment_id = 'x'")
     with pytest.raises(FilterSyntaxError, match="Invalid comparator 'LIKE' for id attribute 'experiment_id'"):
-        experiment_search(filter_string="experiment_id LIKE '1%'")
+        experiment_search(actor=None, filter_string="experiment_id LIKE '1%'")
