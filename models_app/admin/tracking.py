@@ -155,6 +155,7 @@ class LoggedModelMetricAdmin(ReadOnlyAdmin):
 
 @admin.register(RunModelInput)
 class RunModelInputAdmin(ReadOnlyAdmin):
+    experiment_lookup = "run__experiment"
     list_display = ("run", "model_id")
     list_select_related = ("run",)
     search_fields = ("run__run_uuid", "model_id")

@@ -62,8 +62,9 @@ ROUTES = [(route, method) for route, views in _routes(mlflow_urls.urlpatterns) f
 def _fields_for(route: str, method: str) -> list[str] | None:
     if route == "3.0/mlflow/server-info":
         return []
-    # 2.0/mlflow/runs/create -> mlflow/runs/create; 2.0/mlflow-artifacts/… -> mlflow-artifacts/…
-    return PROTO_FIELDS.get((method, _placeholders(route.removeprefix("2.0/"))))
+    # 2.0/mlflow/runs/create -> mlflow/runs/create; 2.0/mlflow-artifacts/… -> mlflow-artifacts/…; MLflow 3's
+    # evaluation datasets (3.0/mlflow/datasets/…) likewise.
+    return PROTO_FIELDS.get((method, _placeholders(route.removeprefix("2.0/").removeprefix("3.0/"))))
 
 
 def test_every_mlflow_route_has_its_fields():

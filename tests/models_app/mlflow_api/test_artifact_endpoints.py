@@ -156,8 +156,8 @@ def test_server_info_is_served_under_both_3_0_prefixes(client, owner_token, pref
 
 
 # token lookup; token last-use update; the run; its latest metrics, params, tags, inputs, outputs (run_get's
-# prefetches); the files come from storage, not the database
-ARTIFACTS_LIST_QUERIES = 8
+# prefetches); the caller's level on the run's experiment; the files come from storage, not the database
+ARTIFACTS_LIST_QUERIES = 9
 
 
 @pytest.mark.parametrize("files", [1, 30])

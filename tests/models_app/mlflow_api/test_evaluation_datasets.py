@@ -168,4 +168,4 @@ def test_hostile_names_and_tags_are_refused(v3):
 
 def test_a_body_nested_too_deep_is_a_400(v3):
     response = v3.post("datasets/create", '{"name": ' + "[" * 100_000 + "]" * 100_000 + "}")
-    assert_error(response, 400, "INVALID_PARAMETER_VALUE", "not valid JSON")
+    assert_error(response, 400, "INVALID_PARAMETER_VALUE", "nested too deeply")
