@@ -19,6 +19,7 @@ from models_app.services.audit import actor_display_name, audit_record
 
 from .choices import OPEN_REVIEW_STATUSES, RESERVED_TAG_KEYS, ReviewAction, ReviewRequestStatus
 from .models import ApprovalPolicy, ReviewRequest
+from .notifications import notifications_for
 from .selectors import (
     approval_level,
     is_governance_admin,
@@ -39,6 +40,7 @@ from .services.supersession import (
     review_requests_supersede_for_deleted_model,
     review_requests_supersede_for_deleted_version,
 )
+from .services.webhooks import webhook_events_record
 
 _RESERVED_TAG_KEYS_NORMALIZED = frozenset(name_normalize(key) for key in RESERVED_TAG_KEYS)
 API_HINT = "POST /api/v1/review-requests/ with"
@@ -52,6 +54,10 @@ class ApprovalsGovernance(Governance):
 
     def readable_models_filter(self, actor) -> Q | None:
         return readable_models_filter(actor)
+
+    def on_audit_recorded(self, event) -> None:
+        webhook_events_record(event)
+        notifications_for(event)
 
     def check_stage_change(self, change: StageChange) -> None:
         version = change.version

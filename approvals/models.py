@@ -384,3 +384,4 @@ class ValidationCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.status}"
+from .webhook_models import Webhook, WebhookDelivery, WebhookDeliveryAttempt  # noqa: E402,F401  (registered with the app)

@@ -113,6 +113,9 @@ class Governance:
         """Open review requests per registered model primary key, for listings (one query for all of them)."""
         return {}
 
+    def on_audit_recorded(self, event) -> None:
+        """Inside the transaction that recorded `event` (an AuditEvent): e.g. write its webhook outbox rows."""
+
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         """Inside the creating transaction (e.g. grant the creator CAN_MANAGE)."""
 
