@@ -108,13 +108,15 @@ def webhook_create(*, actor, name: str, url: str, events, secret: str = "", desc
     if registered_model is not None and model_pattern:
         raise InvalidParameter("Give a registered model or a model name pattern, not both.")
     _require_scope_rights(actor, registered_model, model_pattern)
-    webhook = Webhook(name=_clean("name", name, _check_name), url=_clean("url", url, _check_url),
-                      events=_clean_events(events), description=_clean("description", description or "", str),
+    # The URL is checked last: it needs a DNS lookup, which the other fields' mistakes should not wait for.
+    webhook = Webhook(name=_clean("name", name, _check_name), events=_clean_events(events),
+                      description=_clean("description", description or "", str),
                       status=_clean("status", status or WebhookStatus.ACTIVE, _check_choice(WebhookStatus)),
                       payload_format=_clean("payload_format", payload_format or WebhookPayloadFormat.MLFLOW,
                                             _check_choice(WebhookPayloadFormat)),
                       registered_model=registered_model, model_pattern=name_normalize(model_pattern or ""),
                       created_by=user_or_none(actor))
+    webhook.url = _clean("url", url, _check_url)
     webhook.secret = _clean("secret", secret or "", str)
     webhook.save()
     return webhook
