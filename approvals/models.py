@@ -384,4 +384,7 @@ class ValidationCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.status}"
-from .webhook_models import Webhook, WebhookDelivery, WebhookDeliveryAttempt  # noqa: E402,F401  (registered with the app)
+
+# Models of their own modules, registered with the app here.
+from .notification_models import NotificationPreference  # noqa: E402,F401
+from .webhook_models import Webhook, WebhookDelivery, WebhookDeliveryAttempt  # noqa: E402,F401
