@@ -29,6 +29,7 @@ GOVERNANCE_EVENTS = (
     "validation_run.passed",
     "validation_run.failed",
     "policy.changed",
+    "model_version_comment.created",
 )
 WEBHOOK_EVENTS = MLFLOW_EVENTS + GOVERNANCE_EVENTS
 
@@ -48,6 +49,7 @@ _BY_AUDIT_ACTION = {
     AuditAction.POLICY_CREATED: "policy.changed",
     AuditAction.POLICY_UPDATED: "policy.changed",
     AuditAction.POLICY_DELETED: "policy.changed",
+    AuditAction.VERSION_COMMENT_CREATED: "model_version_comment.created",
 }
 
 # Databricks registry webhook event names for the events it has.
@@ -57,6 +59,7 @@ DATABRICKS_EVENT_NAMES = {
     "model_version_tag.set": "MODEL_VERSION_TAG_SET",
     "model_version.stage_transitioned": "MODEL_VERSION_TRANSITIONED_STAGE",
     "review_request.created": "TRANSITION_REQUEST_CREATED",
+    "model_version_comment.created": "COMMENT_CREATED",
 }
 DATABRICKS_STAGE_EVENTS = {"Staging": "MODEL_VERSION_TRANSITIONED_TO_STAGING",
                            "Production": "MODEL_VERSION_TRANSITIONED_TO_PRODUCTION",
@@ -156,7 +159,13 @@ def _policy_data(event: AuditEvent) -> dict:
             "before": details.get("before"), "after": details.get("after")}
 
 
+def _comment_data(event: AuditEvent) -> dict:
+    return {"name": event.registered_model_name, "version": str(event.details["version"]),
+            "id": event.object_id, "comment": event.details["comment"], "actor": event.actor_name}
+
+
 _DATA_BUILDERS = {
+    "model_version_comment": _comment_data,
     "registered_model": _registered_model_data,
     "model_version": _model_version_data,
     "model_version_tag": _tag_data,

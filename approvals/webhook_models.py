@@ -49,6 +49,9 @@ class Webhook(models.Model):
     description = models.TextField(blank=True)
     url = models.URLField(max_length=2000)
     events = models.JSONField(default=list)  # event names, `{entity}.{action}`
+    # Databricks' stage-specific events: {"model_version.stage_transitioned": ["Staging"], ...}; an event not
+    # listed here is heard for every stage.
+    event_stages = models.JSONField(default=dict, blank=True)
     secret_encrypted = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=WebhookStatus.choices, default=WebhookStatus.ACTIVE)
     payload_format = models.CharField(max_length=12, choices=WebhookPayloadFormat.choices,
@@ -89,9 +92,10 @@ class Webhook(models.Model):
             return f"model {self.registered_model.name}"
         return f"models matching {self.model_pattern}" if self.model_pattern else "registry-wide"
 
-    def covers(self, *, event: str, normalized_model_name: str, registered_model_id: int | None) -> bool:
+    def covers(self, *, event: str, normalized_model_name: str, registered_model_id: int | None,
+               stage: str = "") -> bool:
         """Whether an event of that model (none: a registry-level event such as policy.changed) is for this hook."""
-        if event not in self.events:
+        if event not in self.events or (event in self.event_stages and stage not in self.event_stages[event]):
             return False
         if self.registered_model_id:
             return registered_model_id == self.registered_model_id

@@ -25,6 +25,9 @@ urlpatterns = [
     # in a catch-all that answers ENDPOINT_NOT_FOUND.
     path("api/2.0/mlflow/", include("approvals.mlflow_webhooks")),
     path("ajax-api/2.0/mlflow/", include("approvals.mlflow_webhooks")),
+    path("api/2.0/mlflow/", include("approvals.databricks_api")),
+    path("ajax-api/2.0/mlflow/", include("approvals.databricks_api")),
+    path("api/2.0/permissions/", include("approvals.databricks_api_permissions")),
     path("api/", include("models_app.mlflow_api.urls")),
     path("ajax-api/", include("models_app.mlflow_api.urls")),
     # Dashboard pages (HTMX); last, so the prefixes above win.

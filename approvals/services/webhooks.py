@@ -103,7 +103,8 @@ def _check_choice(choices):
 
 def webhook_create(*, actor, name: str, url: str, events, secret: str = "", description: str = "",
                    status: str = WebhookStatus.ACTIVE, payload_format: str = WebhookPayloadFormat.MLFLOW,
-                   registered_model: RegisteredModel | None = None, model_pattern: str = "") -> Webhook:
+                   registered_model: RegisteredModel | None = None, model_pattern: str = "",
+                   event_stages: dict | None = None) -> Webhook:
     """Subscribe `url` to `events` of one model, of models matching a pattern, or of the registry."""
     if registered_model is not None and model_pattern:
         raise InvalidParameter("Give a registered model or a model name pattern, not both.")
@@ -115,7 +116,7 @@ def webhook_create(*, actor, name: str, url: str, events, secret: str = "", desc
                       payload_format=_clean("payload_format", payload_format or WebhookPayloadFormat.MLFLOW,
                                             _check_choice(WebhookPayloadFormat)),
                       registered_model=registered_model, model_pattern=name_normalize(model_pattern or ""),
-                      created_by=user_or_none(actor))
+                      event_stages=event_stages or {}, created_by=user_or_none(actor))
     webhook.url = _clean("url", url, _check_url)
     webhook.secret = _clean("secret", secret or "", str)
     webhook.save()
@@ -123,7 +124,7 @@ def webhook_create(*, actor, name: str, url: str, events, secret: str = "", desc
 
 
 def webhook_update(*, webhook: Webhook, actor, name=_UNSET, url=_UNSET, events=_UNSET, secret=_UNSET,
-                   description=_UNSET, status=_UNSET, payload_format=_UNSET) -> Webhook:
+                   description=_UNSET, status=_UNSET, payload_format=_UNSET, event_stages=_UNSET) -> Webhook:
     """Change the given fields; re-activating a webhook clears its failure count."""
     changes = {"name": (name, _check_name), "url": (url, _check_url), "description": (description, str),
                "status": (status, _check_choice(WebhookStatus)),
@@ -133,6 +134,8 @@ def webhook_update(*, webhook: Webhook, actor, name=_UNSET, url=_UNSET, events=_
             setattr(webhook, field, _clean(field, value, check))
     if events is not _UNSET and events:
         webhook.events = _clean_events(events)
+        if event_stages is not _UNSET:
+            webhook.event_stages = event_stages or {}
     if secret is not _UNSET and secret is not None:
         webhook.secret = _clean("secret", secret, str)
     if status == WebhookStatus.ACTIVE:
@@ -164,7 +167,8 @@ def webhook_events_record(audit_event: AuditEvent) -> list[WebhookDelivery]:
         WebhookDelivery(webhook=webhook, event=raised.name, registered_model_name=raised.registered_model_name,
                         data=raised.data, occurred_at=audit_event.created_at, next_attempt_at=now)
         for webhook in candidates
-        if webhook.covers(event=raised.name, normalized_model_name=normalized, registered_model_id=model_id)
+        if webhook.covers(event=raised.name, normalized_model_name=normalized, registered_model_id=model_id,
+                          stage=raised.data.get("to_stage") or raised.data.get("target_stage") or "")
     ]
     if deliveries:
         WebhookDelivery.objects.bulk_create(deliveries)
