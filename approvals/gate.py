@@ -30,6 +30,7 @@ from .audit_links import audit_object_url
 from .choices import OPEN_REVIEW_STATUSES, RESERVED_TAG_KEYS, ReviewAction, ReviewRequestStatus
 from .deployment_jobs import deployment_job_ids, deployment_job_states
 from .models import ApprovalPolicy, ReviewRequest
+from .notifications import notifications_for
 from .selectors import (
     approval_level,
     is_governance_admin,
@@ -53,6 +54,7 @@ from .services.supersession import (
     review_requests_supersede_for_deleted_model,
     review_requests_supersede_for_deleted_version,
 )
+from .services.webhooks import webhook_events_record
 
 _RESERVED_TAG_KEYS_NORMALIZED = frozenset(name_normalize(key) for key in RESERVED_TAG_KEYS)
 API_HINT = "POST /api/v1/review-requests/ with"
@@ -78,6 +80,10 @@ class ApprovalsGovernance(Governance):
 
     def on_experiment_created(self, *, experiment, actor) -> None:
         experiment_permission_grant_creator(experiment=experiment, actor=actor, entry_point=EntryPoint.SYSTEM)
+
+    def on_audit_recorded(self, event) -> None:
+        webhook_events_record(event)
+        notifications_for(event)
 
     def check_stage_change(self, change: StageChange) -> None:
         version = change.version
@@ -193,8 +199,10 @@ class ApprovalsGovernance(Governance):
 
     def deployment_job_ids(self, registered_models: list) -> dict[int, str]:
         return deployment_job_ids(registered_models) if registered_models else {}
+
     def audit_object_url(self, event) -> str:
         return audit_object_url(event)
+
     def protection_of(self, registered_model: RegisteredModel) -> Protection | None:
         policy = policy_effective(registered_model=registered_model)
         if policy is None:

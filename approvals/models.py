@@ -418,3 +418,8 @@ class ValidationCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.status}"
+
+# Models of their own modules, registered with the app here.
+from .comment_models import VersionComment  # noqa: E402,F401
+from .notification_models import NotificationPreference  # noqa: E402,F401
+from .webhook_models import Webhook, WebhookDelivery, WebhookDeliveryAttempt  # noqa: E402,F401

@@ -10,6 +10,11 @@ from .services.validation import (
     validation_runs_dispatch_pending,
     validation_runs_sweep,
 )
+from .services.webhook_delivery import (
+    SEND_WEBHOOK_DELIVERY_TASK,
+    webhook_deliveries_dispatch_pending,
+    webhook_delivery_send,
+)
 
 
 @shared_task(name=EXECUTE_VALIDATION_RUN_TASK, acks_late=True, reject_on_worker_lost=True)
@@ -26,3 +31,14 @@ def dispatch_validation_runs() -> dict:
 @shared_task(name="approvals.sweep_validation_runs")
 def sweep_validation_runs() -> int:
     return validation_runs_sweep()
+
+
+@shared_task(name=SEND_WEBHOOK_DELIVERY_TASK, acks_late=True, reject_on_worker_lost=True)
+def send_webhook_delivery(delivery_id: int) -> str | None:
+    delivery = webhook_delivery_send(delivery_id)
+    return delivery.status if delivery is not None else None
+
+
+@shared_task(name="approvals.webhook_deliveries_dispatch_pending")
+def dispatch_webhook_deliveries() -> int:
+    return webhook_deliveries_dispatch_pending()

@@ -102,3 +102,4 @@ class AuditAction(models.TextChoices):
     VALIDATION_FINISHED = "validation_run.finished"
     VALIDATION_DATASET_CREATED = "validation_dataset.created"
     VALIDATION_DATASET_DELETED = "validation_dataset.deleted"
+    VERSION_COMMENT_CREATED = "model_version_comment.created"

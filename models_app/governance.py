@@ -195,6 +195,7 @@ class Governance:
         """The page of an audit event's object of a kind governance records (review requests, policies…); ""
         when it has none. From the event's columns alone: the audit log calls it once per row."""
         return ""
+
     def protection_of(self, registered_model: RegisteredModel) -> Protection | None:
         """What protects the model's stages and aliases (None: nothing; every change applies directly)."""
         return None
@@ -206,6 +207,9 @@ class Governance:
         from .exceptions import InvalidParameter
 
         raise InvalidParameter("Nothing governs this registry: change stages and aliases directly.")
+
+    def on_audit_recorded(self, event) -> None:
+        """Inside the transaction that recorded `event` (an AuditEvent): e.g. write its webhook outbox rows."""
 
     def on_registered_model_created(self, *, registered_model: RegisteredModel, actor) -> None:
         """Inside the creating transaction (e.g. grant the creator CAN_MANAGE)."""

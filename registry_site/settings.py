@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -342,6 +342,27 @@ if REGISTRY_DEFAULT_EXPERIMENT_PERMISSION not in REGISTRY_EXPERIMENT_LEVEL_NAMES
 # approval policies and validation datasets, see registry-wide audit events and may break glass.
 REGISTRY_GOVERNANCE_ADMIN_GROUP = env_str("REGISTRY_GOVERNANCE_ADMIN_GROUP", "governance-admins").strip()
 
+# --- Webhooks and notifications (approvals) ----------------------------------------------------
+# Secrets of webhooks are encrypted at rest under this key (default: derived from DJANGO_SECRET_KEY).
+REGISTRY_WEBHOOK_SECRET_KEY = env_str("REGISTRY_WEBHOOK_SECRET_KEY") or f"webhook-secrets:{SECRET_KEY}"
+# URL schemes a webhook may use, and hosts that may resolve to loopback/private/link-local addresses (by default
+# none: every delivery goes to a public address, checked after DNS resolution and pinned to it).
+REGISTRY_WEBHOOK_ALLOWED_SCHEMES = env_list("REGISTRY_WEBHOOK_ALLOWED_SCHEMES", ["https"])
+REGISTRY_WEBHOOK_ALLOWED_HOSTS = [host.lower() for host in env_list("REGISTRY_WEBHOOK_ALLOWED_HOSTS", [])]
+REGISTRY_WEBHOOK_TIMEOUT_SECONDS = env_float("REGISTRY_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Attempts per delivery (429, 5xx, timeouts and connection errors are retried), the first retry's delay (doubled
+# each time, capped), and failed deliveries in a row after which a webhook is disabled.
+REGISTRY_WEBHOOK_MAX_ATTEMPTS = env_int("REGISTRY_WEBHOOK_MAX_ATTEMPTS", 5)
+REGISTRY_WEBHOOK_BACKOFF_SECONDS = env_float("REGISTRY_WEBHOOK_BACKOFF_SECONDS", 10.0)
+REGISTRY_WEBHOOK_BACKOFF_MAX_SECONDS = env_float("REGISTRY_WEBHOOK_BACKOFF_MAX_SECONDS", 600.0)
+REGISTRY_WEBHOOK_DISABLE_AFTER_FAILURES = env_int("REGISTRY_WEBHOOK_DISABLE_AFTER_FAILURES", 10)
+# How long a sender holds a delivery; after that beat sends it again (a worker died between claim and log).
+REGISTRY_WEBHOOK_LEASE_SECONDS = env_int("REGISTRY_WEBHOOK_LEASE_SECONDS", 120)
+REGISTRY_WEBHOOK_DISPATCH_INTERVAL_SECONDS = env_int("REGISTRY_WEBHOOK_DISPATCH_INTERVAL_SECONDS", 15)
+# Sender of notification e-mails, and the address of the dashboard their links point to.
+REGISTRY_NOTIFICATION_FROM_EMAIL = env_str("REGISTRY_NOTIFICATION_FROM_EMAIL", "registry@localhost")
+REGISTRY_BASE_URL = env_str("REGISTRY_BASE_URL", "http://localhost:8000").rstrip("/")
+
 # --- Bad input ------------------------------------------------------------------------------
 # JSON request bodies (MLflow and native APIs) nested deeper than this are refused with a 400.
 REQUEST_JSON_MAX_DEPTH = env_int("REQUEST_JSON_MAX_DEPTH", 32)
@@ -448,6 +469,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-validation-runs": {
         "task": "approvals.sweep_validation_runs",
         "schedule": float(VALIDATION_MAINTENANCE_INTERVAL_SECONDS),
+    },
+    "dispatch-webhook-deliveries": {
+        "task": "approvals.webhook_deliveries_dispatch_pending",
+        "schedule": float(REGISTRY_WEBHOOK_DISPATCH_INTERVAL_SECONDS),
     },
     "checkpoint-audit-chain": {
         "task": "models_app.audit_checkpoint_write",

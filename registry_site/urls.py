@@ -31,6 +31,13 @@ urlpatterns = [
     path("api/docs/", _docs_styles(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     path("api/redoc/", _docs_styles(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
     # MLflow-compatible REST API, under the client's prefix and the MLflow UI's.
+    # Governance's MLflow messages (webhooks) and Databricks registry messages first: models_app's MLflow routes end
+    # in a catch-all that answers ENDPOINT_NOT_FOUND.
+    path("api/2.0/mlflow/", include("approvals.mlflow_webhooks")),
+    path("ajax-api/2.0/mlflow/", include("approvals.mlflow_webhooks")),
+    path("api/2.0/mlflow/", include("approvals.databricks_api")),
+    path("ajax-api/2.0/mlflow/", include("approvals.databricks_api")),
+    path("api/2.0/permissions/", include("approvals.databricks_api_permissions")),
     path("api/", include("models_app.mlflow_api.urls")),
     path("ajax-api/", include("models_app.mlflow_api.urls")),
     path("", include(download_patterns)),

@@ -15,6 +15,14 @@ from .views import (
     ValidationRunViewSet,
     VersionValidationRunsView,
 )
+from .webhooks import (
+    NotificationPreferenceView,
+    WebhookDeliveriesView,
+    WebhookDeliveryReplayView,
+    WebhookDeliveryView,
+    WebhookDetailView,
+    WebhookListView,
+)
 
 app_name = "approvals-api"
 
@@ -32,5 +40,11 @@ urlpatterns = [
     path("models/<str:name>/rollback/", RollbackView.as_view(), name="model-rollback"),
     path("models/<str:name>/versions/<version:version>/validation-runs/", VersionValidationRunsView.as_view(),
          name="modelversion-validation-runs"),
+    path("webhooks/", WebhookListView.as_view(), name="webhook-list"),
+    path("webhooks/<str:webhook_id>/", WebhookDetailView.as_view(), name="webhook-detail"),
+    path("webhooks/<str:webhook_id>/deliveries/", WebhookDeliveriesView.as_view(), name="webhook-deliveries"),
+    path("webhook-deliveries/<id:pk>/", WebhookDeliveryView.as_view(), name="webhookdelivery-detail"),
+    path("webhook-deliveries/<id:pk>/replay/", WebhookDeliveryReplayView.as_view(), name="webhookdelivery-replay"),
+    path("notifications/preferences/", NotificationPreferenceView.as_view(), name="notification-preferences"),
     *router.urls,
 ]

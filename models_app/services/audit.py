@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..choices import AuditAction, EntryPoint
+from ..governance import current_governance
 from ..models import AuditChainHead, AuditEvent
 from .audit_checkpoint import (
     Checkpoint,
@@ -62,6 +63,8 @@ def audit_record(
         head.length += 1
         head.save(update_fields=["last_hash", "length"])
         transaction.on_commit(audit_checkpoint_after_commit, robust=True)
+        # Events out (webhooks, notifications) are written in this same transaction: they exist iff the change does.
+        current_governance().on_audit_recorded(event)
     return event
 
 
