@@ -22,9 +22,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from approvals.comment_models import VersionComment  # noqa: F401 - the table the walk watches
 from approvals.models import ValidationRun
 from approvals.services import policy_create, review_request_create
+from approvals.services.comments import version_comment_create
+from approvals.webhook_models import Webhook, WebhookDelivery
 from models_app.choices import EntryPoint
 from models_app.models import EvaluationDatasetRecord, ModelVersion
 
@@ -32,7 +36,7 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MARKERS = ("victim-experiment", "victim-model", "victim-run", "victim-secret", "victim-weights", "victim-notes",
-           "victim-dataset")
+           "victim-dataset", "victim-hook")
 
 
 # --- the route table ---------------------------------------------------------------------------------
@@ -118,6 +122,26 @@ MLFLOW = {
     "2.0/mlflow/model-versions/set-tag": Route(),
     "2.0/mlflow/model-versions/delete-tag": Route(query={"key": "team"}),
     "2.0/mlflow/artifacts/list": Route(query={"path": "="}),
+    # MLflow 3's webhooks and the Databricks registry's messages.
+    "2.0/mlflow/webhooks": Route(query={"url": "=https://hooks.example.invalid/intruder"}),
+    "2.0/mlflow/webhooks/<webhook_id>": Route(fills=({"webhook_id": "WH"},)),
+    "2.0/mlflow/webhooks/<webhook_id>/test": Route(fills=({"webhook_id": "WH"},)),
+    "2.0/mlflow/comments/create": Route(),
+    "2.0/mlflow/comments/update": Route(query={"id": "CM"}),
+    "2.0/mlflow/comments/delete": Route(query={"id": "CM"}),
+    "2.0/mlflow/databricks/model-versions/transition-stage": Route(),
+    "2.0/mlflow/databricks/registered-models/get": Route(),
+    "2.0/mlflow/registry-webhooks/create": Route(query={"model_name": "NAME"}),
+    "2.0/mlflow/registry-webhooks/list": Route(query={"model_name": "NAME"}),
+    "2.0/mlflow/registry-webhooks/update": Route(query={"id": "WH"}),
+    "2.0/mlflow/registry-webhooks/delete": Route(query={"id": "WH"}),
+    "2.0/mlflow/registry-webhooks/test": Route(query={"id": "WH"}),
+    "2.0/mlflow/transition-requests/create": Route(query={"version": "V2", "stage": "=Production"}),
+    "2.0/mlflow/transition-requests/list": Route(query={"version": "V2"}),
+    "2.0/mlflow/transition-requests/approve": Route(query={"version": "V2", "stage": "=Production"}),
+    "2.0/mlflow/transition-requests/reject": Route(query={"version": "V2", "stage": "=Production"}),
+    "2.0/mlflow/transition-requests/delete": Route(query={"version": "V2", "stage": "=Production",
+                                                         "creator": "=victim"}),
     "2.0/mlflow/<unknown>": Route(public=True, fills=({"unknown": "=runs/forge"},)),
     "2.0/mlflow-artifacts/artifacts": Route(fills=({}, {}), query={"path": "VPATH"}),
     "2.0/mlflow-artifacts/artifacts/<artifact_path>": Route(fills=(
@@ -170,6 +194,16 @@ NATIVE = {
     "api/v1/validation-datasets/<pk>/": Route(fills=({"pk": "=1"},)),
     "api/v1/experiments/<experiment_id>/permissions/": Route(fills=({"experiment_id": "E"},)),
     "api/v1/runs/<run_id>/": Route(fills=({"run_id": "R"},)),
+    "api/v1/webhooks/": Route(query={"url": "=https://hooks.example.invalid/intruder"}),
+    "api/v1/webhooks/<webhook_id>/": Route(fills=({"webhook_id": "WH"},)),
+    "api/v1/webhooks/<webhook_id>/deliveries/": Route(fills=({"webhook_id": "WH"},)),
+    "api/v1/webhook-deliveries/<pk>/": Route(fills=({"pk": "DLV"},)),
+    "api/v1/webhook-deliveries/<pk>/replay/": Route(fills=({"pk": "DLV"},)),
+    "api/v1/notifications/preferences/": Route(),
+    # The Databricks permissions API (under /api/ only, as Databricks serves it).
+    "api/2.0/permissions/registered-models/<registered_model_id>": Route(fills=({"registered_model_id": "RMID"},)),
+    "api/2.0/permissions/registered-models/<registered_model_id>/permissionLevels": Route(
+        fills=({"registered_model_id": "RMID"},)),
     "api/v1/": Route(public=True),
     "api/schema/": Route(public=True),
     "api/docs/": Route(public=True),
@@ -197,6 +231,7 @@ PAGES = {
     "approvals/requests/<pk>/approve/": Route(fills=({"pk": "RQ"},)),
     "approvals/requests/<pk>/reject/": Route(fills=({"pk": "RQ"},)),
     "approvals/requests/<pk>/cancel/": Route(fills=({"pk": "RQ"},)),
+    "approvals/models/<name>/policy/": Route(fills=({"name": "NAME"},)),
     "approvals/models/<name>/versions/<version>/requests/": Route(fills=({"name": "NAME", "version": "V1"},)),
     "approvals/models/<name>/versions/<version>/validation/": Route(fills=({"name": "NAME", "version": "V2"},)),
     "approvals/models/<name>/versions/<version>/validation/<pk>/repeat/": Route(
@@ -308,6 +343,14 @@ def world(client, django_user_model):
     request = review_request_create(version=version_two, stage="Production", comment="victim-model v2",
                                     actor=victim, entry_point=EntryPoint.NATIVE_API)
     validation_run = ValidationRun.objects.filter(review_request=request).latest("pk")
+    hook = Webhook.objects.create(name="victim-hook", url="https://hooks.example.invalid/victim",
+                                  events=["model_version.created"], registered_model=version_two.registered_model,
+                                  created_by=victim)
+    delivery = WebhookDelivery.objects.create(webhook=hook, event="model_version.created", status="FAILED",
+                                              registered_model_name="victim-model", data={"victim-hook": 1},
+                                              occurred_at=timezone.now(), next_attempt_at=timezone.now())
+    comment = version_comment_create(version=version_two, comment="victim-secret comment", actor=victim,
+                                     entry_point=EntryPoint.MLFLOW_API)
     from models_app.models import AuditEvent  # noqa: PLC0415 - read after the world exists
     event = AuditEvent.objects.filter(object_type="registered_model").latest("pk")
     version_folder = ModelVersion.objects.get(pk=version_two.pk).storage_location.removeprefix("mlflow-artifacts:/")
@@ -316,7 +359,8 @@ def world(client, django_user_model):
         "V2": versions[1], "RQ": request.pk, "VR": validation_run.pk, "POL": policy.pk, "EVT": event.pk,
         "VPATH": version_folder, "VFILE": f"{version_folder}/victim-weights.pkl", "VNEW": f"{version_folder}/extra.txt",
         "RPATH": run_folder, "RFILE": f"{run_folder}/victim-notes.txt", "RNEW": f"{run_folder}/forged.txt",
-        "ADMIN": admin_user, "DS": dataset_id,
+        "ADMIN": admin_user, "DS": dataset_id, "WH": hook.webhook_id, "DLV": delivery.pk, "CM": comment.pk,
+        "RMID": version_two.registered_model_id,
         "DS_RECORD": EvaluationDatasetRecord.objects.filter(dataset_id=dataset_id).values_list("pk", flat=True)[0],
     }
 
@@ -486,8 +530,8 @@ def test_a_user_without_grants_walking_every_route_sees_and_changes_nothing_of_t
     assert not failures, "\n".join(failures)
 
 
-# What a reader may see (each is a 200 with the victim's data) and may add: asking for a review, or a
-# validation run of the version, is what CAN_READ grants; neither changes the version or its request.
+# What a reader may see (each is a 200 with the victim's data) and may add: asking for a review, a validation
+# run of the version, or a comment on it, is what CAN_READ grants; none changes the version or its request.
 READER_READS = (
     "/api/2.0/mlflow/experiments/get?experiment_id={E}", "/api/2.0/mlflow/runs/get?run_id={R}",
     "/api/2.0/mlflow/metrics/get-history?run_id={R}&metric_key=accuracy", "/api/2.0/mlflow/logged-models/{M}",
@@ -505,7 +549,8 @@ def test_a_reader_walking_every_route_reads_but_changes_nothing_of_the_victims(c
         response = client.get(url, HTTP_AUTHORIZATION=auth)
         assert response.status_code == 200, (url, response.content[:300])
     failures = walk(client, world, reader, "reader-pass", may_see=True,
-                    may_add=("approvals.ReviewRequest", "approvals.ValidationRun", "approvals.ValidationCheck"))
+                    may_add=("approvals.ReviewRequest", "approvals.ValidationRun", "approvals.ValidationCheck",
+                             "approvals.VersionComment"))
     assert not failures, "\n".join(failures)
 
 
