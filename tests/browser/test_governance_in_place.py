@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from approvals.models import ReviewRequest
-from approvals.services import policy_create, review_request_create
+from approvals.services import permission_set, policy_create, review_request_create
 from models_app.choices import EntryPoint
 from tests.models_app.views.demo import demo_registry
 
@@ -21,6 +21,9 @@ def governed(transactional_db, owner, reviewer):
     demo = demo_registry(actor=owner)
     group = Group.objects.create(name="prod-approvers")
     group.user_set.add(reviewer)
+    # The registry's default lets the approvers only read the model; reviewing Production needs the level.
+    permission_set(registered_model=demo.model, level="CAN_MANAGE_PRODUCTION_VERSIONS", group=group, actor=None,
+                   entry_point=EntryPoint.PAGE)
     policy_create(name="prod-gate", model_pattern=demo.model.name, protected_stages=["Production"],
                   protected_aliases=["champion"], required_approvals=1, approver_group=group, actor=None,
                   entry_point=EntryPoint.PAGE)

@@ -52,10 +52,12 @@ def test_the_description_page_refuses_100000_characters_and_keeps_the_draft(clie
 
 def test_the_stage_form_refuses_a_long_reason(client, owner, described_model):
     client.force_login(owner)
-    page = client.get(reverse("models_app:modelversion", args=[described_model.name, 1])).content.decode()
+    stage_url = reverse("models_app:modelversion_stage", args=[described_model.name, 1])
+    # The first post shows the confirmation, whose reason field carries the limit; the second applies.
+    page = client.post(stage_url, {"stage": "Staging"}, HTTP_HX_REQUEST="true").content.decode()
     assert f'name="reason" maxlength="{MAX_COMMENT_LENGTH}"' in page
-    response = client.post(reverse("models_app:modelversion_stage", args=[described_model.name, 1]),
-                           {"stage": "Staging", "reason": TOO_LONG_COMMENT}, HTTP_HX_REQUEST="true")
+    response = client.post(stage_url, {"stage": "Staging", "step": "confirm", "reason": TOO_LONG_COMMENT},
+                           HTTP_HX_REQUEST="true")
     assert f"Parameter &#x27;reason&#x27; is 20000 characters long; the limit is {MAX_COMMENT_LENGTH}." in \
         response.content.decode()
     assert ModelVersion.objects.get().stage == "None"
