@@ -229,10 +229,12 @@ def _max_results(value, what: str) -> int:
         number = int(value) if not isinstance(value, bool | float) else None
     except (TypeError, ValueError):
         number = None
+    # A huge value is shown cut short, never echoed whole.
+    shown = value if len(str(value)) <= 40 else f"{str(value)[:40]}…"
     if number is None or number < 1:
-        raise InvalidParameter(too_small.format(value=value))
+        raise InvalidParameter(too_small.format(value=shown))
     if number > cap:
-        raise InvalidParameter(too_large.format(value=value, cap=cap))
+        raise InvalidParameter(too_large.format(value=shown, cap=cap))
     return number
 
 

@@ -28,6 +28,10 @@ OWNER_PARTS = 3
 # Top folders of the store no client may read, write or list: validation datasets were stored there before they got
 # a storage root of their own (approvals.datasets_storage), and no artifact may pose as one now.
 RESERVED_TOP_FOLDERS = ("validation-datasets",)
+# Longest name of one folder or file (Linux's NAME_MAX) and longest path (below S3's 1,024-byte key limit, leaving
+# room for the configured prefix).
+MAX_PATH_PART_BYTES = 255
+MAX_PATH_BYTES = 900
 # Versions registered at a path while a write waited for its locks make it start over; this many times at most.
 WRITE_LOCK_ATTEMPTS = 5
 
@@ -47,12 +51,23 @@ def artifact_path_clean(path: str, *, allow_root: bool = False) -> str:
     if any(part == ".." for part in parts):
         raise InvalidParameter(f"Invalid artifact path: {path!r} must not contain '..'.")
     cleaned = "/".join(parts)
+    _check_path_length(cleaned, parts)
     if not cleaned and not allow_root:
         raise InvalidParameter("Invalid artifact path: the path is empty.")
     if parts and parts[0].casefold() in RESERVED_TOP_FOLDERS:
         raise PermissionDenied(f"Artifact path {path!r} is in the reserved folder '{parts[0]}/': it holds no artifacts "
                                "and cannot be read or written.")
     return cleaned
+
+
+def _check_path_length(cleaned: str, parts: list[str]) -> None:
+    # File systems refuse longer names (ENAMETOOLONG, which was a 500); object stores refuse longer keys.
+    longest = max((len(part.encode("utf-8", "surrogatepass")) for part in parts), default=0)
+    if longest > MAX_PATH_PART_BYTES:
+        raise InvalidParameter(f"Invalid artifact path: a folder or file name is {longest} bytes long; at most "
+                               f"{MAX_PATH_PART_BYTES} are accepted.")
+    if len(cleaned.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        raise InvalidParameter(f"Invalid artifact path: the path is longer than {MAX_PATH_BYTES} bytes.")
 
 
 def artifact_uri_to_path(uri: str) -> str | None:

@@ -69,3 +69,11 @@ def test_the_experiment_page_shows_the_limit_inline(pages, registry):
 
     assert response.status_code == 200
     assert "SEARCH_FILTER_MAX_CLAUSES" in response.content.decode()
+
+
+def test_a_huge_max_results_is_refused_with_a_short_message(mlflow, registry):
+    body = {"experiment_ids": [str(registry["experiment"].pk)], "max_results": 1e308}
+
+    message = assert_error(mlflow.post("runs/search", body), 400, "INVALID_PARAMETER_VALUE",
+                           "Invalid value 1e+308 for parameter 'max_results' supplied")["message"]
+    assert len(message) < 200

@@ -20,6 +20,7 @@ PRODUCTION_ENV = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "x7Rq2-production-like-secret-key-with-enough-length-and-variety-9fKz",
     "DJANGO_REQUIRE_SECRET_KEY": "true",
+    "AUDIT_HMAC_KEY": "a-production-like-audit-key-of-forty-odd-characters-kept-apart",
     "DJANGO_ALLOWED_HOSTS": "registry.example.com,testserver",
     "DJANGO_SECURE_SSL_REDIRECT": "true",
     "DJANGO_CACHE_URL": "redis://127.0.0.1:6379/15",
