@@ -348,8 +348,8 @@ def _max_results(value, what: str) -> int:
         number = int(value) if not isinstance(value, bool | float) else None
     except (TypeError, ValueError):
         number = None
-    # A huge value (1e308) is quoted shortly; MLflow's texts otherwise.
-    shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:40]}…"
+    # A huge value is shown cut short, never echoed whole.
+    shown = value if len(str(value)) <= 40 else f"{str(value)[:40]}…"
     if number is None or number < 1:
         raise InvalidParameter(too_small.format(value=shown))
     if number > cap:

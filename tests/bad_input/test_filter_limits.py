@@ -75,5 +75,5 @@ def test_a_huge_max_results_is_refused_with_a_short_message(mlflow, registry):
     body = {"experiment_ids": [str(registry["experiment"].pk)], "max_results": 1e308}
 
     message = assert_error(mlflow.post("runs/search", body), 400, "INVALID_PARAMETER_VALUE",
-                           "for parameter 'max_results' supplied")["message"]
+                           "Invalid value 1e+308 for parameter 'max_results' supplied")["message"]
     assert len(message) < 200
