@@ -105,12 +105,14 @@ def _registered_model_data(event: AuditEvent) -> dict:
 
 def _model_version_data(event: AuditEvent) -> dict:
     details, data = event.details, {"name": event.registered_model_name}
+    # The version number from the details, or from the event's object id ("<model>/<version>").
+    number = str(details.get("version", event.object_id.rpartition("/")[2]))
     if event.action == AuditAction.MODEL_VERSION_STAGE_CHANGED:
-        return {**data, "version": str(details["version"]), "from_stage": details["from_stage"],
+        return {**data, "version": number, "from_stage": details["from_stage"],
                 "to_stage": details["to_stage"], "review_request_id": details.get("review_request_id"),
                 "actor": event.actor_name}
     version = _version_of(event)
-    return {**data, "version": str(details["version"]), "source": details.get("source", ""),
+    return {**data, "version": number, "source": details.get("source", ""),
             "run_id": details.get("run_id"),
             "tags": {tag.key: tag.value for tag in version.tags.all()} if version else {},
             "description": (version.description or None) if version else None}

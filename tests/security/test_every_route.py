@@ -200,7 +200,8 @@ NATIVE = {
     "api/v1/webhook-deliveries/<pk>/": Route(fills=({"pk": "DLV"},)),
     "api/v1/webhook-deliveries/<pk>/replay/": Route(fills=({"pk": "DLV"},)),
     "api/v1/notifications/preferences/": Route(),
-    # The Databricks permissions API (under /api/ only, as Databricks serves it).
+    # The Databricks permissions API (under /api/ only, as Databricks serves it), and its JSON 404 for the rest.
+    "api/2.0/permissions/<unknown>": Route(public=True, fills=({"unknown": "=nothing"},)),
     "api/2.0/permissions/registered-models/<registered_model_id>": Route(fills=({"registered_model_id": "RMID"},)),
     "api/2.0/permissions/registered-models/<registered_model_id>/permissionLevels": Route(
         fills=({"registered_model_id": "RMID"},)),
